@@ -1,0 +1,49 @@
+# Two commands on a fresh Debian 12 machine:
+#   make demo   install what is missing, start the appliance, place a demo call
+#   make test   install what is missing, run lint, type checks and the whole test suite
+# Downloads and builds are cached outside the clone (pip's wheel cache, and the Asterisk
+# root with its tarball under /var/cache/appliance), so repeated runs are fast.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APPLIANCE := $(VENV)/bin/appliance
+ASTERISK_ROOT ?= /var/cache/appliance/asterisk-root
+DEMO_HOME ?= $(CURDIR)/.home/demo
+STAMP := $(VENV)/.installed
+
+.PHONY: install deps asterisk demo test lint typecheck unit e2e down clean
+
+install: deps asterisk $(STAMP)
+
+deps:
+	@sh image/install-deps.sh
+
+asterisk: deps
+	@sh image/provision-asterisk-root.sh $(ASTERISK_ROOT)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing Python packages into $(VENV)"
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	@$(APPLIANCE) --home $(DEMO_HOME) up
+	@$(APPLIANCE) --home $(DEMO_HOME) call --say "What are your opening hours?"
+	@echo "The appliance is still running (home $(DEMO_HOME)); stop it with: make down"
+
+down:
+	@test ! -x $(APPLIANCE) || $(APPLIANCE) --home $(DEMO_HOME) down
+
+lint:
+	$(VENV)/bin/ruff check appliance modem models tests
+
+typecheck:
+	$(VENV)/bin/mypy
+
+test: install lint typecheck
+	$(VENV)/bin/pytest -q
+
+clean: down
+	rm -rf $(VENV) .home

@@ -1,0 +1,193 @@
+"""One call, from StasisStart to the last released resource, in its own task.
+
+Media: the caller's channel and an ExternalMedia channel share a mixing bridge; the
+ExternalMedia channel exchanges RTP with this process's ``RtpEndpoint``. The bot's speech
+is streamed into that endpoint, never played from files. Everything the call creates is
+released in ``_cleanup`` on every exit path (hangup, error, cancellation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.ari.client import AriClient, AriError
+from appliance.ari.events import AriEvent, ChannelDestroyed, StasisEnd, StasisStart
+from appliance.calls.listener import CallInfo, CallerAudioListener, ListenerFactory
+from appliance.media import Codec, RtpEndpoint
+from appliance.records.store import CallStore
+from appliance.speech.phrases import PhraseCache
+
+log = logging.getLogger(__name__)
+
+MEDIA_PREFIX = "em-"
+BRIDGE_PREFIX = "call-"
+TAG_VARIABLE = "APPLIANCE_TAG"
+
+
+@dataclass
+class CallDeps:
+    """What every call shares (owned by the supervisor)."""
+
+    ari: AriClient
+    app: str
+    codec: Codec
+    store: CallStore
+    phrases: PhraseCache
+    greeting: str
+    listener_factory: ListenerFactory
+    fallback_label: str = "fallback"
+
+
+def call_source(channel_name: str) -> str:
+    if channel_name.startswith("PJSIP/"):
+        return "sip"
+    if channel_name.startswith("Local/"):
+        return "local"
+    return channel_name.split("/", 1)[0].lower()
+
+
+class CallSession:
+    def __init__(self, deps: CallDeps, start: StasisStart) -> None:
+        self.deps = deps
+        self.channel = start.channel
+        self.call_id = start.channel.id
+        self.media_id = f"{MEDIA_PREFIX}{uuid.uuid4().hex}"
+        self.events: asyncio.Queue[AriEvent] = asyncio.Queue()
+        self.endpoint: RtpEndpoint | None = None
+        self.bridge_id: str | None = None
+        self._media_created = False
+        self._listener: CallerAudioListener | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._hung_up = False
+        self._status = "failed"
+        self._error = ""
+        self.handoff_on_exit = False  # set on supervisor shutdown: send caller to staff
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        store = self.deps.store
+        ch = self.channel
+        await asyncio.to_thread(
+            store.call_started, self.call_id, ch.name, call_source(ch.name), ch.caller_number,
+            ch.caller_name, ch.variables.get(TAG_VARIABLE, ""), time.time())
+        caller_audio = ""
+        try:
+            await self._setup()
+            self._status = "completed"
+            await self._wait_for_hangup()
+        except asyncio.CancelledError:
+            self._status = "interrupted"
+            raise
+        except AriError as e:
+            self._error = str(e)
+            log.warning("call %s: %s", self.call_id, e)
+        except Exception as e:
+            self._error = f"{type(e).__name__}: {e}"
+            log.exception("call %s failed", self.call_id)
+        finally:
+            caller_audio = await self._cleanup()
+            await asyncio.to_thread(store.call_ended, self.call_id, time.time(), self._status,
+                                    self._error, caller_audio)
+            log.info("call %s ended: %s", self.call_id, self._status)
+
+    async def _setup(self) -> None:
+        ari, codec = self.deps.ari, self.deps.codec
+        # Start synthesis lookup before answering; the cache makes it instant when warm.
+        greeting = asyncio.create_task(asyncio.to_thread(self.deps.phrases.get,
+                                                         self.deps.greeting))
+        self._tasks.append(greeting)  # type: ignore[arg-type]
+        await ari.answer(self.call_id)
+        await asyncio.to_thread(self.deps.store.call_answered, self.call_id, time.time())
+        self.endpoint = await RtpEndpoint.open(codec)
+        self._media_created = True
+        media = await ari.external_media(self.deps.app, "127.0.0.1", self.endpoint.local_port,
+                                         codec.name, channel_id=self.media_id)
+        vars_ = media.get("channelvars") or {}
+        host = vars_.get("UNICASTRTP_LOCAL_ADDRESS")
+        port = vars_.get("UNICASTRTP_LOCAL_PORT")
+        if host and port:
+            self.endpoint.set_remote(str(host), int(port))
+        bridge = await ari.create_bridge(f"{BRIDGE_PREFIX}{self.call_id}")
+        self.bridge_id = str(bridge["id"])
+        await ari.add_to_bridge(self.bridge_id, self.call_id, self.media_id)
+        self.say(await greeting)
+        self._listener = self.deps.listener_factory()
+        await self._listener.start(CallInfo(self.call_id, self.channel.caller_number,
+                                            codec.sample_rate))
+        self._tasks.append(asyncio.create_task(self._pump_caller_audio()))
+
+    def say(self, audio: np.ndarray) -> None:
+        """Queue speech (int16 at the codec rate) to the caller."""
+        if self.endpoint is not None:
+            self.endpoint.enqueue(audio.astype("<i2").tobytes())
+
+    async def _pump_caller_audio(self) -> None:
+        assert self.endpoint is not None and self._listener is not None
+        async for frame in self.endpoint.frames():
+            self._listener.feed(frame)
+
+    async def _wait_for_hangup(self) -> None:
+        while True:
+            event = await self.events.get()
+            if isinstance(event, StasisEnd | ChannelDestroyed):
+                if event.channel_id == self.call_id:
+                    self._hung_up = isinstance(event, ChannelDestroyed) or self._hung_up
+                    return
+                if event.channel_id == self.media_id:
+                    self._media_created = False
+                    raise AriError("the ExternalMedia channel went away")
+
+    def channel_gone(self) -> None:
+        """The caller's channel no longer exists (found after an ARI reconnect)."""
+        self._hung_up = True
+        self._status = "lost"
+        self.events.put_nowait(AriEvent("ChannelDestroyed", self.deps.app, "", {
+            "channel": {"id": self.call_id}}))
+
+    async def _cleanup(self) -> str:
+        """Release everything this call created; safe to run after any failure."""
+        ari = self.deps.ari
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        caller_audio = ""
+        if self._listener is not None:
+            try:
+                caller_audio = await self._listener.stop()
+            except Exception:
+                log.exception("call %s: listener failed to stop", self.call_id)
+        if self.endpoint is not None:
+            await self.endpoint.close()
+        for what, op in (
+            ("media channel", lambda: ari.hangup(self.media_id) if self._media_created else None),
+            ("bridge", lambda: ari.destroy_bridge(self.bridge_id) if self.bridge_id else None),
+            ("caller", self._release_caller),
+        ):
+            try:
+                coro = op()
+                if coro is not None:
+                    await coro
+            except AriError as e:
+                log.warning("call %s: releasing %s: %s", self.call_id, what, e)
+        return caller_audio
+
+    async def _release_caller(self) -> None:
+        if self._hung_up:
+            return
+        if self.handoff_on_exit:
+            # The supervisor is going away: let the dialplan ring the staff instead.
+            await self.deps.ari.post(f"/channels/{self.call_id}/continue",
+                                     missing_ok=True, label=self.deps.fallback_label)
+            self._status = "handed_off"
+        else:
+            await self.deps.ari.hangup(self.call_id)

@@ -1,0 +1,132 @@
+"""Run a scripted test call and build the ``appliance call --json`` report."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from appliance.ari.client import AriError, AriSettings
+from appliance.records.store import CallStore
+from appliance.speech.resample import resample
+from appliance.testcall.caller import CallFailed, TestCall
+
+CALLER_RATE = 8000
+GREETING_START_TIMEOUT = 5.0
+REPLY_START_TIMEOUT = 8.0
+END_SILENCE = 1.2
+
+
+@dataclass
+class CallerTurn:
+    label: str  # the --say text, or the --audio path
+    audio_8k: np.ndarray
+
+
+@dataclass
+class Engines:
+    """Blocking helpers, run in threads: caller voice and caller-side transcription."""
+
+    transcribe_8k: Any  # Callable[[np.ndarray], str]
+
+
+def _ms(start: float, end: float | None) -> int | None:
+    return None if end is None else int(round((end - start) * 1000))
+
+
+async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn],
+                   engines: Engines, db: Path, timeout: float,
+                   caller_id: str = "Test Caller <+15550100>") -> dict[str, Any]:
+    report: dict[str, Any] = {"call_id": None, "greeting": {"heard": "", "first_audio_ms": None},
+                              "turns": [], "errors": []}
+    errors: list[str] = report["errors"]
+
+    async def transcribe(audio: np.ndarray) -> str:
+        return str(await asyncio.to_thread(engines.transcribe_8k, audio)) if audio.size else ""
+
+    async with TestCall(settings, extension, caller_id) as call:
+        try:
+            async with asyncio.timeout(timeout):
+                await call.dial(answer_timeout=min(15.0, timeout))
+                g = await call.wait_for_speech(call.answered_at, GREETING_START_TIMEOUT,
+                                               END_SILENCE, 30.0)
+                if g is None:
+                    errors.append(f"no greeting heard within {GREETING_START_TIMEOUT:.0f} s "
+                                  "of answer")
+                else:
+                    report["greeting"] = {
+                        "heard": await transcribe(call.received.audio(call.answered_at, g[1])),
+                        "first_audio_ms": _ms(call.answered_at, g[0]),
+                    }
+                for i, turn in enumerate(turns, 1):
+                    if call.hung_up.is_set():
+                        errors.append(f"turn {i}: the appliance hung up")
+                        break
+                    spoke_end = await call.speak(turn.audio_8k)
+                    reply = await call.wait_for_speech(spoke_end, REPLY_START_TIMEOUT,
+                                                       END_SILENCE, 60.0)
+                    entry: dict[str, Any] = {
+                        "caller": turn.label, "heard_by_bot": None, "reply_text": None,
+                        "reply_heard": "", "answer_latency_ms": None, "first_audio_ms": None}
+                    if reply is None:
+                        errors.append(f"turn {i}: no reply heard within "
+                                      f"{REPLY_START_TIMEOUT:.0f} s")
+                    else:
+                        entry["reply_heard"] = await transcribe(
+                            call.received.audio(spoke_end, reply[1]))
+                        entry["first_audio_ms"] = _ms(spoke_end, reply[0])
+                        entry["answer_latency_ms"] = entry["first_audio_ms"]
+                    report["turns"].append(entry)
+        except TimeoutError:
+            errors.append(f"the call did not finish within --timeout {timeout:.0f} s")
+        except (CallFailed, AriError) as e:
+            errors.append(str(e))
+    report["call_id"] = await _fill_from_records(db, call.tag, report)
+    return report
+
+
+async def _fill_from_records(db: Path, tag: str, report: dict[str, Any]) -> str | None:
+    """Take the supervisor's view of the call (its id, and later what it heard/said)."""
+    if not db.exists():
+        return None
+    store = await asyncio.to_thread(CallStore, db)
+    try:
+        deadline = time.monotonic() + 5.0
+        record = None
+        while time.monotonic() < deadline:
+            record = await asyncio.to_thread(store.by_tag, tag)
+            if record is not None and record.ended_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        if record is None:
+            report["errors"].append("the supervisor has no record of this call")
+            return None
+        entries = await asyncio.to_thread(store.transcript, record.id)
+        heard = [t for _, who, t in entries if who == "caller"]
+        said = [t for _, who, t in entries if who == "bot"]
+        for i, turn in enumerate(report["turns"]):
+            if i < len(heard):
+                turn["heard_by_bot"] = heard[i]
+            # said[0] is the greeting; replies follow.
+            if i + 1 < len(said):
+                turn["reply_text"] = said[i + 1]
+        return record.id
+    finally:
+        store.close()
+
+
+def load_turn_audio(say: str | None, wav: Path | None, voice: Any) -> CallerTurn:
+    """Turn one --say / --audio argument into 8 kHz caller audio (blocking)."""
+    from appliance.speech.wavio import read_wav
+
+    if wav is not None:
+        audio, rate = read_wav(wav)
+        return CallerTurn(str(wav), resample(audio, rate, CALLER_RATE))
+    assert say is not None
+    chunks = list(voice.synthesize(say))
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    return CallerTurn(say, resample(audio, voice.sample_rate, CALLER_RATE))

@@ -1,0 +1,74 @@
+import os
+import stat
+
+import pytest
+
+from appliance import config
+from appliance.cli import main
+
+
+def test_defaults_when_no_file(tmp_path):
+    cfg = config.load(tmp_path)
+    assert cfg.business.language == "en"
+    assert cfg.media.codec == "slin16"
+
+
+def test_set_get_round_trip_through_file(tmp_path):
+    cfg = config.set_value(config.load(tmp_path), "business.name", "Acme Dental")
+    cfg = config.set_value(cfg, "asterisk.ari_port", "18088")
+    cfg = config.set_value(cfg, "staff.extensions", "201,202")
+    config.save(tmp_path, cfg)
+    again = config.load(tmp_path)
+    assert config.get(again, "business.name") == "Acme Dental"
+    assert again.asterisk.ari_port == 18088
+    assert again.staff.extensions == ["201", "202"]
+    assert stat.S_IMODE(os.stat(tmp_path / "appliance.toml").st_mode) == 0o600
+
+
+def test_numeric_looking_string_stays_a_string(tmp_path):
+    cfg = config.set_value(config.load(tmp_path), "receptionist.extension", "100")
+    assert cfg.receptionist.extension == "100"
+
+
+@pytest.mark.parametrize("key,value,expect", [
+    ("asterisk.ari_port", "banana", "asterisk.ari_port"),
+    ("asterisk.ari_port", "70000", "asterisk.ari_port"),
+    ("media.codec", "opus", "media.codec"),
+    ("staff.extensions", "20a", "staff.extensions"),
+    ("business.nmae", "x", "business.nmae"),
+    ("nosuch.key", "x", "nosuch.key"),
+])
+def test_invalid_values_name_the_key(tmp_path, key, value, expect):
+    with pytest.raises(config.ConfigError) as e:
+        config.set_value(config.load(tmp_path), key, value)
+    assert expect in str(e.value)
+
+
+def test_invalid_file_names_key_and_path(tmp_path):
+    (tmp_path / "appliance.toml").write_text('[asterisk]\nari_port = "x"\n')
+    with pytest.raises(config.ConfigError) as e:
+        config.load(tmp_path)
+    assert "asterisk.ari_port" in str(e.value) and str(tmp_path) in str(e.value)
+
+
+def test_unknown_key_in_file_is_rejected(tmp_path):
+    (tmp_path / "appliance.toml").write_text('[business]\ncolour = "red"\n')
+    with pytest.raises(config.ConfigError, match="business.colour: unknown key"):
+        config.load(tmp_path)
+
+
+def test_broken_toml_is_a_clear_error(tmp_path):
+    (tmp_path / "appliance.toml").write_text("[business\n")
+    with pytest.raises(config.ConfigError, match="not valid TOML"):
+        config.load(tmp_path)
+
+
+def test_cli_config_set_get(tmp_path, capsys):
+    home = str(tmp_path / "h")
+    assert main(["--home", home, "config", "set", "business.greeting", "Hello there"]) == 0
+    assert main(["--home", home, "config", "get", "business.greeting"]) == 0
+    assert capsys.readouterr().out.strip().endswith("Hello there")
+    assert main(["--home", home, "config", "set", "asterisk.ari_port", "nope"]) == 2
+    assert "asterisk.ari_port" in capsys.readouterr().err
+    # The bad value was not saved.
+    assert config.load(tmp_path / "h").asterisk.ari_port == 8088
