@@ -191,6 +191,8 @@ def set_value(cfg: Config, key: str, raw: str) -> Config:
             value = [p.strip() for p in raw.split(",") if p.strip()]
     if isinstance(current, str) and not isinstance(value, str):
         value = raw
+    if isinstance(current, list) and not isinstance(value, list):
+        value = [p.strip() for p in raw.split(",") if p.strip()]
     data = cfg.model_dump()
     data[key.split(".")[0]][field] = value
     return validate(data, f"value for {key}")

@@ -79,7 +79,12 @@ def prepare(home: Home) -> tuple[Config, runtime.Installation]:
     inst = runtime.locate(cfg)
     home.ensure()
     confgen.write(cfg, home, inst.paths)
-    _fallback_sound(cfg, home)
+    from appliance.speech.tts import TtsError
+
+    try:
+        _fallback_sound(cfg, home)
+    except TtsError as e:
+        raise StartError(f"cannot record the fallback message: {e}") from None
     return cfg, inst
 
 

@@ -7,6 +7,7 @@ that expect it use ``missing_ok``.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,7 @@ class AriClient:
     def __init__(self, settings: AriSettings, timeout: float = 10.0) -> None:
         self.settings = settings
         self._session = aiohttp.ClientSession(
-            auth=aiohttp.BasicAuth(settings.user, settings.password),
+            headers={"Authorization": basic_auth(settings.user, settings.password)},
             timeout=aiohttp.ClientTimeout(total=timeout),
         )
 
@@ -135,6 +136,11 @@ class AriClient:
 
     async def applications(self) -> list[str]:
         return [a["name"] for a in await self.get("/applications")]
+
+
+def basic_auth(user: str, password: str) -> str:
+    """The Authorization header value (sent as a header, never in a URL)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def _param(v: Any) -> str:

@@ -73,7 +73,7 @@ class ChannelDtmfReceived(AriEvent):
 
 def parse_event(data: dict[str, Any]) -> AriEvent:
     """Build the typed event for one ARI JSON message; unknown types stay generic."""
-    base = {
+    base: dict[str, Any] = {
         "type": str(data.get("type", "")),
         "application": str(data.get("application", "")),
         "timestamp": str(data.get("timestamp", "")),

@@ -43,7 +43,7 @@ class EventStream:
             try:
                 async with self._client.session.ws_connect(
                     s.ws_url, params={"app": self._app, "subscribeAll": "false"},
-                    heartbeat=10.0, auth=aiohttp.BasicAuth(s.user, s.password),
+                    heartbeat=10.0,
                 ) as ws:
                     backoff = self._min_backoff
                     self.connections += 1

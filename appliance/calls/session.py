@@ -19,7 +19,7 @@ import numpy as np
 
 from appliance.ari.client import AriClient, AriError
 from appliance.ari.events import AriEvent, ChannelDestroyed, StasisEnd, StasisStart
-from appliance.calls.listener import CallInfo, CallerAudioListener, ListenerFactory
+from appliance.calls.listener import CallerAudioListener, CallInfo, ListenerFactory
 from appliance.media import Codec, RtpEndpoint
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache

@@ -39,6 +39,7 @@ def _fail(msg: str, code: int = 1) -> int:
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
     # Imported here: it loads the speech engines, which the other commands do not need.
+    from appliance.speech.tts import TtsError
     from appliance.supervisor import Supervisor, SupervisorError
 
     try:
@@ -54,7 +55,7 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
     home.supervisor_pid.write_text(f"{os.getpid()}\n")
     try:
         asyncio.run(Supervisor(cfg, home).run())
-    except (AriError, SupervisorError) as e:
+    except (AriError, SupervisorError, TtsError) as e:
         if started:
             runtime.stop(home)
         return _fail(str(e))

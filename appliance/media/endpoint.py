@@ -11,9 +11,8 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Any
 
 from appliance.media.codecs import Codec
@@ -100,28 +99,25 @@ class RtpEndpoint:
         queue_frames: int = 50,
         on_frame: Callable[[bytes], None] | None = None,
     ) -> RtpEndpoint:
-        self = cls(codec, jitter_depth=jitter_depth, queue_frames=queue_frames, on_frame=on_frame)
-        loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=(host, port)
+        endpoint = cls(
+            codec, jitter_depth=jitter_depth, queue_frames=queue_frames, on_frame=on_frame
         )
-        self._tasks = [
-            loop.create_task(self._send_loop(), name=f"rtp-send:{self.local_port}"),
-            loop.create_task(self._playout_loop(), name=f"rtp-playout:{self.local_port}"),
+        loop = asyncio.get_running_loop()
+        endpoint._transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Protocol(endpoint), local_addr=(host, port)
+        )
+        endpoint._tasks = [
+            loop.create_task(endpoint._send_loop(), name=f"rtp-send:{endpoint.local_port}"),
+            loop.create_task(endpoint._playout_loop(), name=f"rtp-playout:{endpoint.local_port}"),
         ]
-        for task in self._tasks:
+        for task in endpoint._tasks:
             task.add_done_callback(_log_crash)
-        return self
+        return endpoint
 
     async def __aenter__(self) -> RtpEndpoint:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     @property
@@ -198,7 +194,7 @@ class RtpEndpoint:
             except Exception:
                 log.exception("RTP on_frame callback failed")
 
-    async def frames(self) -> AsyncIterator[bytes]:
+    async def frames(self) -> AsyncGenerator[bytes, None]:
         """Decoded s16le frames in playout order; ends once the endpoint is closed.
 
         Meant for a single consumer; frames queued before close() are still yielded.
@@ -259,7 +255,7 @@ class RtpEndpoint:
     def _send_frame(self, payload: bytes) -> None:
         assert self._transport is not None and self._remote is not None
         now = self._tx_pacer.now()
-        marker = False
+        marker = self._new_utterance
         if marker:
             self._new_utterance = False
             self.last_start_time = now
@@ -280,8 +276,6 @@ class RtpEndpoint:
         self._ts = (self._ts + self.codec.samples_per_frame) & 0xFFFFFFFF
         self._last_sent_at = now
         self.stats.frames_sent += 1
-
-    # --- teardown ----------------------------------------------------------------
 
     async def close(self) -> None:
         """Stop both tasks, close the socket and end `frames()`. Idempotent."""

@@ -28,8 +28,9 @@ MODULES = [
     # media
     "res_rtp_asterisk", "res_rtp_multicast", "chan_rtp",
     # ARI
-    "res_http_websocket", "res_websocket_client", "res_stasis", "res_stasis_answer", "res_stasis_playback",
-    "res_stasis_recording", "res_stasis_snoop", "res_stasis_device_state", "app_stasis",
+    "res_http_websocket", "res_websocket_client", "res_stasis", "res_stasis_answer",
+    "res_stasis_playback", "res_stasis_recording", "res_stasis_snoop",
+    "res_stasis_device_state", "app_stasis",
     "res_ari", "res_ari_model", "res_ari_applications", "res_ari_asterisk", "res_ari_bridges",
     "res_ari_channels", "res_ari_endpoints", "res_ari_events", "res_ari_playbacks",
     "res_ari_recordings", "res_ari_sounds", "res_ari_device_states",

@@ -56,9 +56,8 @@ def locate(cfg: Config) -> Installation:
         path = Path(binary)
         if not path.exists():
             raise AsteriskError(f"asterisk binary not found: {path} (asterisk.binary)")
-        return Installation([str(path)],
-                            AsteriskPaths(_multiarch_moddir(Path("/")), Path("/usr/share/asterisk")),
-                            {})
+        paths = AsteriskPaths(_multiarch_moddir(Path("/")), Path("/usr/share/asterisk"))
+        return Installation([str(path)], paths, {})
     root = Path(cfg.asterisk.root)
     exe = root / "usr/sbin/asterisk"
     loader = next((p for p in (root / "lib64/ld-linux-x86-64.so.2",

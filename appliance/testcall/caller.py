@@ -82,6 +82,7 @@ class TestCall:
         self._endpoint: RtpEndpoint | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop = asyncio.get_running_loop()
+        self._closed = False
 
     async def __aenter__(self) -> TestCall:
         return self
@@ -162,6 +163,9 @@ class TestCall:
                 return start, last + FRAME_S
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         for coro in (self._ari.hangup(self.channel_id), self._ari.hangup(self.media_id)):
             with contextlib.suppress(AriError):
                 await coro

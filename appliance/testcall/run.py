@@ -39,7 +39,7 @@ def _ms(start: float, end: float | None) -> int | None:
 
 
 async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn],
-                   engines: Engines, db: Path, timeout: float,
+                   engines: Engines, db: Path, limit_s: float,
                    caller_id: str = "Test Caller <+15550100>") -> dict[str, Any]:
     report: dict[str, Any] = {"call_id": None, "greeting": {"heard": "", "first_audio_ms": None},
                               "turns": [], "errors": []}
@@ -50,8 +50,8 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
 
     async with TestCall(settings, extension, caller_id) as call:
         try:
-            async with asyncio.timeout(timeout):
-                await call.dial(answer_timeout=min(15.0, timeout))
+            async with asyncio.timeout(limit_s):
+                await call.dial(answer_timeout=min(15.0, limit_s))
                 g = await call.wait_for_speech(call.answered_at, GREETING_START_TIMEOUT,
                                                END_SILENCE, 30.0)
                 if g is None:
@@ -82,7 +82,7 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
                         entry["answer_latency_ms"] = entry["first_audio_ms"]
                     report["turns"].append(entry)
         except TimeoutError:
-            errors.append(f"the call did not finish within --timeout {timeout:.0f} s")
+            errors.append(f"the call did not finish within --timeout {limit_s:.0f} s")
         except (CallFailed, AriError) as e:
             errors.append(str(e))
     report["call_id"] = await _fill_from_records(db, call.tag, report)
@@ -91,7 +91,7 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
 
 async def _fill_from_records(db: Path, tag: str, report: dict[str, Any]) -> str | None:
     """Take the supervisor's view of the call (its id, and later what it heard/said)."""
-    if not db.exists():
+    if not await asyncio.to_thread(db.exists):
         return None
     store = await asyncio.to_thread(CallStore, db)
     try:

@@ -2,6 +2,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from appliance.media.codecs import SLIN16, ULAW, Codec
 from appliance.media.endpoint import RtpEndpoint
 from appliance.media.rtp import RtpPacket, seq_delta
+
+# A hang in the socket/task plumbing must fail, not stall the suite.
+pytestmark = pytest.mark.timeout(10)
 
 LOCALHOST = "127.0.0.1"
 
@@ -19,15 +23,18 @@ def numbered_frames(codec: Codec, count: int, first: int = 1) -> list[bytes]:
     return [np.full(n, 100 * i, dtype="<i2").tobytes() for i in range(first, first + count)]
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Poll a counter-style condition for up to 2 s."""
+    for _ in range(400):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not met within 2 s")
 
 
-async def collect(endpoint: RtpEndpoint, count: int, timeout: float = 5.0) -> list[bytes]:
+async def collect(endpoint: RtpEndpoint, count: int) -> list[bytes]:
     out: list[bytes] = []
-    async with asyncio.timeout(timeout), contextlib.aclosing(endpoint.frames()) as frames:
+    async with asyncio.timeout(5), contextlib.aclosing(endpoint.frames()) as frames:
         async for frame in frames:
             out.append(frame)
             if len(out) == count:
@@ -39,7 +46,7 @@ class Capture(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.packets: list[RtpPacket] = []
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         self.packets.append(RtpPacket.parse(data))
 
 
@@ -134,6 +141,18 @@ async def test_packets_on_the_wire(capture: tuple[Capture, int]) -> None:
     assert packets[3].payload == b"\x00\x01" + bytes(638)
     assert first_start is not None and endpoint.last_start_time is not None
     assert endpoint.last_start_time - first_start >= 0.1
+
+
+async def test_sequence_and_timestamp_wrap(capture: tuple[Capture, int]) -> None:
+    protocol, port = capture
+    async with await RtpEndpoint.open(SLIN16) as endpoint:
+        endpoint._seq, endpoint._ts = 65534, 0xFFFFFF00  # start just below both wraps
+        endpoint.set_remote(LOCALHOST, port)
+        endpoint.enqueue(bytes(SLIN16.pcm_frame_bytes * 4))
+        await endpoint.drain()
+        await wait_until(lambda: len(protocol.packets) == 4)
+    assert [p.sequence for p in protocol.packets] == [65534, 65535, 0, 1]
+    assert [p.timestamp for p in protocol.packets] == [0xFFFFFF00, 0x40, 0x180, 0x2C0]
 
 
 async def test_clear_stops_sending_at_once(capture: tuple[Capture, int]) -> None:

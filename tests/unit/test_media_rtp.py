@@ -7,11 +7,7 @@ from appliance.media.rtp import RtpPacket, seq_delta
 # V=2 P=1 X=1 CC=2 | M=1 PT=96 | seq 0x1234 | ts 0xDEADBEEF | ssrc 0x01020304
 # | 2 CSRCs | ext profile 0xBEDE, 1 word | payload 01 02 03 | 4 padding bytes
 GOLDEN = bytes.fromhex(
-    "b2e0 1234 deadbeef 01020304"
-    " 0a0b0c0d 11223344"
-    " bede0001 10aa0000"
-    " 010203"
-    " 00000004"
+    "b2e0 1234 deadbeef 01020304 0a0b0c0d 11223344 bede0001 10aa0000 010203 00000004"
 )
 
 

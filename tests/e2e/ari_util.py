@@ -1,0 +1,41 @@
+"""Synchronous ARI and record look-ups for assertions in end-to-end tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import urllib.request
+from typing import Any
+
+from appliance.home import ARI_SECRET, Home
+
+
+def ari_get(home: Home, port: int, path: str) -> Any:
+    password = home.read_secret(ARI_SECRET) or ""
+    token = base64.b64encode(f"appliance:{password}".encode()).decode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/ari{path}",
+                                 headers={"Authorization": f"Basic {token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def leftovers(home: Home, port: int) -> tuple[list[str], list[str]]:
+    """Names of channels and ids of bridges still in Asterisk."""
+    channels = [c["name"] for c in ari_get(home, port, "/channels")]
+    bridges = [b["id"] for b in ari_get(home, port, "/bridges")]
+    return channels, bridges
+
+
+def call_record(home: Home, call_id: str) -> dict[str, Any] | None:
+    db = sqlite3.connect(home.db_file)
+    db.row_factory = sqlite3.Row
+    try:
+        row = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
+        return dict(row) if row else None
+    finally:
+        db.close()
+
+
+def words(text: str) -> set[str]:
+    return {w.strip(".,?!'").lower() for w in text.split()}

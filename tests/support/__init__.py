@@ -1,0 +1,1 @@
+"""Helpers shared by tests (real SIP phones for end-to-end tests, ...)."""
