@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	@$(APPLIANCE) --home $(DEMO_HOME) up
-	@$(APPLIANCE) --home $(DEMO_HOME) call --say "What are your opening hours?"
+	@$(APPLIANCE) --home $(DEMO_HOME) call
 	@echo "The appliance is still running (home $(DEMO_HOME)); stop it with: make down"
 
 down:

@@ -42,6 +42,9 @@ def log_tail(path: Path, lines: int = 5, match: str = "") -> str:
 
 def _port_free(port: int, kind: int) -> bool:
     with socket.socket(socket.AF_INET, kind) as s:
+        if kind == socket.SOCK_STREAM:
+            # As Asterisk does: connections in TIME_WAIT from a previous run do not count.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

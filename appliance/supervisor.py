@@ -23,7 +23,7 @@ from appliance.calls.manager import CallManager
 from appliance.calls.session import CallDeps
 from appliance.config import Config
 from appliance.home import ARI_SECRET, Home
-from appliance.media import codec_by_name
+from appliance.media import codec_by_name, send_codec_for
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache
 from appliance.speech.piper_tts import PiperTts
@@ -56,9 +56,10 @@ class Supervisor:
             loop.add_signal_handler(sig, stop.set)
         settings = self.ari_settings()
         codec = codec_by_name(self.cfg.media.codec)
+        send_codec = send_codec_for(codec)
         t0 = time.monotonic()
         tts = await asyncio.to_thread(PiperTts.load, _voice_path(self.cfg))
-        phrases = PhraseCache(tts, codec.sample_rate, self.home.cache_dir / "phrases")
+        phrases = PhraseCache(tts, send_codec.sample_rate, self.home.cache_dir / "phrases")
         await asyncio.to_thread(phrases.warm, [self.cfg.business.greeting])
         log.info("speech ready in %.1f s", time.monotonic() - t0)
         store = await asyncio.to_thread(CallStore, self.home.db_file)
@@ -67,7 +68,8 @@ class Supervisor:
             info = await ari.info()  # fails fast and clearly on wrong credentials
             log.info("connected to Asterisk %s", info.get("system", {}).get("version", "?"))
             deps = CallDeps(
-                ari=ari, app=settings.app, codec=codec, store=store, phrases=phrases,
+                ari=ari, app=settings.app, codec=codec, send_codec=send_codec, store=store,
+                phrases=phrases,
                 greeting=self.cfg.business.greeting,
                 listener_factory=lambda: RecordingListener(self.home.recordings_dir),
             )

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from appliance.ari.client import AriError
@@ -26,11 +27,9 @@ class CallManager:
         return list(self._tasks)
 
     def dispatch(self, event: AriEvent) -> None:
-        if isinstance(event, StasisStart):
+        if isinstance(event, StasisStart) and event.channel.id not in self._by_channel:
             if event.channel.id.startswith(MEDIA_PREFIX):
-                return  # our own ExternalMedia leg entering the app
-            if event.channel.id in self._by_channel:
-                return
+                return  # an ExternalMedia leg of a call that already ended
             self._start_call(event)
             return
         channel_id = event.channel_id
@@ -46,11 +45,11 @@ class CallManager:
         self._by_channel[session.media_id] = session
         task = asyncio.create_task(session.run(), name=f"call-{session.call_id}")
         self._tasks[session] = task
-        task.add_done_callback(lambda _t, s=session: self._finished(s))
+        task.add_done_callback(functools.partial(self._finished, session))
         log.info("call %s from %r (%s)", session.call_id, event.channel.caller_number,
                  event.channel.name)
 
-    def _finished(self, session: CallSession) -> None:
+    def _finished(self, session: CallSession, _task: asyncio.Task[None]) -> None:
         self._tasks.pop(session, None)
         self._by_channel.pop(session.call_id, None)
         self._by_channel.pop(session.media_id, None)

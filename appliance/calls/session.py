@@ -37,7 +37,8 @@ class CallDeps:
 
     ari: AriClient
     app: str
-    codec: Codec
+    codec: Codec  # what Asterisk sends us (the ExternalMedia format)
+    send_codec: Codec  # what we send back (see media.codecs.send_codec_for)
     store: CallStore
     phrases: PhraseCache
     greeting: str
@@ -106,7 +107,7 @@ class CallSession:
         self._tasks.append(greeting)  # type: ignore[arg-type]
         await ari.answer(self.call_id)
         await asyncio.to_thread(self.deps.store.call_answered, self.call_id, time.time())
-        self.endpoint = await RtpEndpoint.open(codec)
+        self.endpoint = await RtpEndpoint.open(codec, send_codec=self.deps.send_codec)
         self._media_created = True
         media = await ari.external_media(self.deps.app, "127.0.0.1", self.endpoint.local_port,
                                          codec.name, channel_id=self.media_id)
@@ -115,6 +116,9 @@ class CallSession:
         port = vars_.get("UNICASTRTP_LOCAL_PORT")
         if host and port:
             self.endpoint.set_remote(str(host), int(port))
+        # The REST answer can come before the new channel has entered Stasis; bridging it
+        # before its StasisStart fails with 422.
+        await self._wait_for_media_start()
         bridge = await ari.create_bridge(f"{BRIDGE_PREFIX}{self.call_id}")
         self.bridge_id = str(bridge["id"])
         await ari.add_to_bridge(self.bridge_id, self.call_id, self.media_id)
@@ -125,7 +129,7 @@ class CallSession:
         self._tasks.append(asyncio.create_task(self._pump_caller_audio()))
 
     def say(self, audio: np.ndarray) -> None:
-        """Queue speech (int16 at the codec rate) to the caller."""
+        """Queue speech (int16 at the send codec's rate) to the caller."""
         if self.endpoint is not None:
             self.endpoint.enqueue(audio.astype("<i2").tobytes())
 
@@ -133,6 +137,20 @@ class CallSession:
         assert self.endpoint is not None and self._listener is not None
         async for frame in self.endpoint.frames():
             self._listener.feed(frame)
+
+    async def _wait_for_media_start(self, limit_s: float = 5.0) -> None:
+        async with asyncio.timeout(limit_s):
+            while True:
+                event = await self.events.get()
+                if isinstance(event, StasisStart) and event.channel.id == self.media_id:
+                    return
+                if isinstance(event, StasisEnd | ChannelDestroyed):
+                    if event.channel_id == self.call_id:
+                        self._hung_up = isinstance(event, ChannelDestroyed)
+                        raise AriError("the caller hung up during call setup")
+                    if event.channel_id == self.media_id:
+                        self._media_created = False
+                        raise AriError("the ExternalMedia channel went away during setup")
 
     async def _wait_for_hangup(self) -> None:
         while True:
@@ -168,6 +186,7 @@ class CallSession:
                 log.exception("call %s: listener failed to stop", self.call_id)
         if self.endpoint is not None:
             await self.endpoint.close()
+            log.info("call %s media: %s", self.call_id, self.endpoint.stats)
         for what, op in (
             ("media channel", lambda: ari.hangup(self.media_id) if self._media_created else None),
             ("bridge", lambda: ari.destroy_bridge(self.bridge_id) if self.bridge_id else None),

@@ -76,7 +76,7 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
 
     from appliance.speech.espeak import EspeakTts
     from appliance.speech.pocketsphinx_stt import PocketSphinxStt
-    from appliance.speech.resample import resample
+    from appliance.testcall.hearing import transcribe_heard
     from appliance.testcall.run import CALLER_RATE, Engines, load_turn_audio, run_call
 
     voice = EspeakTts() if any(k == "say" for k, _ in args.turns) else None
@@ -85,7 +85,7 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
     stt = PocketSphinxStt()
 
     def transcribe_8k(audio: Any) -> str:
-        return stt.transcribe(resample(audio, CALLER_RATE, stt.sample_rate))
+        return transcribe_heard(stt, audio, CALLER_RATE)
 
     a = cfg.asterisk
     settings = AriSettings("127.0.0.1", a.ari_port, a.ari_user,

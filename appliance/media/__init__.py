@@ -7,6 +7,7 @@ from appliance.media.codecs import (
     ULAW,
     Codec,
     codec_by_name,
+    send_codec_for,
 )
 from appliance.media.endpoint import EndpointStats, RtpEndpoint
 from appliance.media.jitter import JitterBuffer, JitterStats
@@ -26,5 +27,6 @@ __all__ = [
     "RtpEndpoint",
     "RtpPacket",
     "codec_by_name",
+    "send_codec_for",
     "seq_delta",
 ]

@@ -139,3 +139,17 @@ def codec_by_name(name: str) -> Codec:
     except KeyError:
         known = ", ".join(sorted(_CODECS))
         raise ValueError(f"unknown codec {name!r}; expected one of: {known}") from None
+
+
+def send_codec_for(codec: Codec) -> Codec:
+    """What to send back on an ExternalMedia channel of format ``codec``.
+
+    Asterisk 22's ExternalMedia RTP only maps static payload types on receive: slin16 on
+    PT 118 is silently dropped (checked against the real Asterisk; asterisk/documentation
+    issue 142), and PT 10/11 are read as 8 kHz. It transcodes any static type, so toward
+    Asterisk we send G.711 ulaw - the band a telephone caller gets anyway.
+    """
+    return ULAW if codec.payload_type not in _STATIC_TYPES else codec
+
+
+_STATIC_TYPES = frozenset({ULAW.payload_type})

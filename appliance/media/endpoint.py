@@ -59,11 +59,15 @@ class RtpEndpoint:
         self,
         codec: Codec,
         *,
+        send_codec: Codec | None = None,
         jitter_depth: int = 3,
         queue_frames: int = 50,
         on_frame: Callable[[bytes], None] | None = None,
     ) -> None:
         self.codec = codec
+        # Asterisk's ExternalMedia RTP sends slin16 (dynamic PT 118) but only accepts static
+        # payload types back, so a slin16 endpoint sends ulaw: ``send_codec`` allows that.
+        self.send_codec = send_codec or codec
         self.stats = EndpointStats()
         self.jitter = JitterBuffer(codec.pcm_frame_bytes, depth_frames=jitter_depth)
         self.last_start_time: float | None = None  # loop time the current utterance began
@@ -81,7 +85,7 @@ class RtpEndpoint:
         self._tx_wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._tx_pacer = Pacer(codec.frame_seconds)
+        self._tx_pacer = Pacer(self.send_codec.frame_seconds)
         self._ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
         self._ts = random.getrandbits(32)
@@ -95,12 +99,14 @@ class RtpEndpoint:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        send_codec: Codec | None = None,
         jitter_depth: int = 3,
         queue_frames: int = 50,
         on_frame: Callable[[bytes], None] | None = None,
     ) -> RtpEndpoint:
         endpoint = cls(
-            codec, jitter_depth=jitter_depth, queue_frames=queue_frames, on_frame=on_frame
+            codec, send_codec=send_codec, jitter_depth=jitter_depth, queue_frames=queue_frames,
+            on_frame=on_frame,
         )
         loop = asyncio.get_running_loop()
         endpoint._transport, _ = await loop.create_datagram_endpoint(
@@ -214,16 +220,17 @@ class RtpEndpoint:
         return not self._idle.is_set()
 
     def enqueue(self, pcm: bytes) -> None:
-        """Queue s16le audio at the codec rate; the tail is zero-padded to a whole frame."""
+        """Queue s16le audio at the send codec's rate; the tail is zero-padded to a frame."""
         if self._closed:
             raise RuntimeError("RTP endpoint is closed")
         if len(pcm) % 2:
             raise ValueError(f"PCM length is odd: {len(pcm)} bytes")
         if not pcm:
             return
-        pad = -len(pcm) % self.codec.pcm_frame_bytes
-        payload = self.codec.encode(bytes(pcm) + bytes(pad))
-        step = self.codec.frame_bytes
+        codec = self.send_codec
+        pad = -len(pcm) % codec.pcm_frame_bytes
+        payload = codec.encode(bytes(pcm) + bytes(pad))
+        step = codec.frame_bytes
         self._out.extend(payload[i : i + step] for i in range(0, len(payload), step))
         self._idle.clear()
         self._tx_wake.set()
@@ -261,10 +268,11 @@ class RtpEndpoint:
             self.last_start_time = now
             if self._last_sent_at is not None:
                 # RTP timestamps track the sampling clock, so silence advances them too.
-                gap_frames = round((now - self._last_sent_at) / self.codec.frame_seconds)
-                self._ts += max(0, gap_frames - 1) * self.codec.samples_per_frame
+                frame_s = self.send_codec.frame_seconds
+                gap_frames = round((now - self._last_sent_at) / frame_s)
+                self._ts += max(0, gap_frames - 1) * self.send_codec.samples_per_frame
         packet = RtpPacket(
-            payload_type=self.codec.payload_type,
+            payload_type=self.send_codec.payload_type,
             sequence=self._seq,
             timestamp=self._ts & 0xFFFFFFFF,
             ssrc=self._ssrc,
@@ -273,7 +281,7 @@ class RtpEndpoint:
         )
         self._transport.sendto(packet.serialize(), self._remote)
         self._seq = (self._seq + 1) & 0xFFFF
-        self._ts = (self._ts + self.codec.samples_per_frame) & 0xFFFFFFFF
+        self._ts = (self._ts + self.send_codec.samples_per_frame) & 0xFFFFFFFF
         self._last_sent_at = now
         self.stats.frames_sent += 1
 

@@ -63,6 +63,8 @@ def _rms(frame: bytes) -> float:
 class TestCall:
     """One call; use ``async with`` so every channel and bridge is released."""
 
+    __test__ = False  # not a pytest test class despite the name
+
     def __init__(self, settings: AriSettings, extension: str, caller_id: str) -> None:
         self.app = f"caller-{uuid.uuid4().hex[:12]}"
         self.settings = AriSettings(settings.host, settings.port, settings.user,
@@ -107,19 +109,11 @@ class TestCall:
             "/channels", endpoint=f"Local/{self.extension}@from-trunk/n", app=self.app,
             channelId=self.channel_id, callerId=self.caller_id, timeout=int(answer_timeout),
             body={"variables": {"__APPLIANCE_TAG": self.tag}})
-        deadline = self._loop.time() + answer_timeout
-        while True:
-            remaining = deadline - self._loop.time()
-            if remaining <= 0:
-                raise CallFailed(f"the appliance did not answer within {answer_timeout:.0f} s")
-            try:
-                event = await asyncio.wait_for(self._events.get(), remaining)
-            except TimeoutError:
-                continue
-            if isinstance(event, StasisStart) and event.channel.id == self.channel_id:
-                break
-            if isinstance(event, ChannelDestroyed) and event.channel.id == self.channel_id:
-                raise CallFailed(f"the call failed before answer: {event.cause_txt}")
+        try:
+            await self._wait_stasis_start(self.channel_id, answer_timeout)
+        except TimeoutError:
+            raise CallFailed(
+                f"the appliance did not answer within {answer_timeout:.0f} s") from None
         self.answered_at = self._loop.time()
         self.answered_wall = time.time()
         media = await self._ari.external_media(self.app, "127.0.0.1", self._endpoint.local_port,
@@ -127,10 +121,20 @@ class TestCall:
         vars_ = media.get("channelvars") or {}
         self._endpoint.set_remote(str(vars_["UNICASTRTP_LOCAL_ADDRESS"]),
                                   int(vars_["UNICASTRTP_LOCAL_PORT"]))
+        await self._wait_stasis_start(self.media_id, 5.0)
         bridge = await self._ari.create_bridge(f"testcall-{self.tag[:8]}")
         self.bridge_id = str(bridge["id"])
         await self._ari.add_to_bridge(self.bridge_id, self.channel_id, self.media_id)
         self._tasks.append(asyncio.create_task(self._collect()))
+
+    async def _wait_stasis_start(self, channel_id: str, limit_s: float) -> None:
+        async with asyncio.timeout(limit_s):
+            while True:
+                event = await self._events.get()
+                if isinstance(event, StasisStart) and event.channel.id == channel_id:
+                    return
+                if isinstance(event, ChannelDestroyed) and event.channel.id == channel_id:
+                    raise CallFailed(f"the call failed: {event.cause_txt or 'hung up'}")
 
     async def _collect(self) -> None:
         assert self._endpoint is not None

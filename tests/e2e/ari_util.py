@@ -39,3 +39,8 @@ def call_record(home: Home, call_id: str) -> dict[str, Any] | None:
 
 def words(text: str) -> set[str]:
     return {w.strip(".,?!'").lower() for w in text.split()}
+
+
+def app_registered(appliance: Any) -> bool:
+    apps = ari_get(appliance.home, appliance.cfg.asterisk.ari_port, "/applications")
+    return any(a["name"] == appliance.cfg.asterisk.app for a in apps)

@@ -83,17 +83,23 @@ def make_home(**settings: str) -> Home:
     cfg = config.Config()
     rtp = random.randrange(46000, 60000, 200)
     base = {"asterisk.ari_port": str(free_port()), "asterisk.sip_port": str(free_port()),
-            "asterisk.sip_bind": "127.0.0.1", "asterisk.rtp_start": str(rtp),
-            "asterisk.rtp_end": str(rtp + 199), "asterisk.root": str(ROOT)}
+            "asterisk.sip_bind": "127.0.0.1", "asterisk.rtp_end": str(rtp + 199),
+            "asterisk.rtp_start": str(rtp), "asterisk.root": str(ROOT)}
     for key, value in {**base, **settings}.items():
         cfg = config.set_value(cfg, key, value)
     config.save(root, cfg)
-    # The phrase cache is shared between test homes: synthesis is paid once per run.
-    cache = Path(tempfile.gettempdir()) / "appliance-test-cache"
-    cache.mkdir(exist_ok=True)
+    # The phrase cache is shared between the homes of one test run: synthesis is paid once.
     (root / "cache").mkdir()
-    (root / "cache" / "phrases").symlink_to(cache)
+    (root / "cache" / "phrases").symlink_to(_PHRASES[0])
     return Home(root)
+
+
+_PHRASES: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_phrase_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _PHRASES[:] = [tmp_path_factory.mktemp("phrases")]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from appliance.speech.pocketsphinx_stt import PocketSphinxStt
-from appliance.speech.resample import resample
-
 from appliance.ari.client import AriSettings
 from appliance.home import ARI_SECRET
+from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
+from appliance.testcall.hearing import transcribe_heard
 
 
 async def _call(settings: AriSettings, extension: str) -> tuple[float, object]:
@@ -25,5 +24,4 @@ def call_without_supervisor(appliance) -> str:
     settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
                            appliance.home.read_secret(ARI_SECRET) or "", cfg.asterisk.app)
     _, audio = asyncio.run(_call(settings, cfg.receptionist.extension))
-    stt = PocketSphinxStt()
-    return stt.transcribe(resample(audio, 8000, stt.sample_rate))
+    return transcribe_heard(PocketSphinxStt(), audio, 8000)

@@ -11,7 +11,7 @@ import wave
 import pytest
 
 from appliance.pbx import runtime
-from tests.e2e.ari_util import leftovers, words
+from tests.e2e.ari_util import app_registered, leftovers, words
 from tests.e2e.conftest import wait_until
 from tests.e2e.fallback_call import call_without_supervisor
 
@@ -41,6 +41,7 @@ def test_stopped_supervisor_falls_back_to_the_recorded_message(appliance):
     os.kill(pid, signal.SIGKILL)  # a crash: no chance to clean up
     wait_until(lambda: runtime.read_pid(appliance.home.supervisor_pid) is None, 10,
                "the supervisor to die")
+    wait_until(lambda: not app_registered(appliance), 10, "Asterisk to drop the dead app")
     # No staff phone is registered: Dial fails at once and the message plays.
     heard = call_without_supervisor(appliance)
     assert {"call", "back"} <= words(heard) or {"nobody", "call"} <= words(heard), heard

@@ -12,14 +12,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from appliance.speech.pocketsphinx_stt import PocketSphinxStt
-from appliance.speech.resample import resample
 
 from appliance.ari.client import AriSettings
 from appliance.home import ARI_SECRET, staff_secret_name
 from appliance.pbx import runtime
+from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
-from tests.e2e.ari_util import ari_get, leftovers, words
+from appliance.testcall.hearing import transcribe_heard
+from tests.e2e.ari_util import app_registered, ari_get, leftovers, words
 from tests.e2e.conftest import wait_until
 from tests.support.baresip import BaresipUA, have_root
 
@@ -48,8 +48,7 @@ def test_sip_phone_hears_the_greeting(appliance):
             return phone.recorded()
 
     audio, rate = asyncio.run(scenario())
-    stt = PocketSphinxStt()
-    heard = stt.transcribe(resample(audio, rate, stt.sample_rate))
+    heard = transcribe_heard(PocketSphinxStt(), audio, rate)
     assert len(GREETING_WORDS & words(heard)) >= 3, (heard, appliance.logs())
 
     port = appliance.cfg.asterisk.ari_port
@@ -92,6 +91,7 @@ def test_unauthenticated_sip_invite_is_rejected(appliance):
 def test_without_supervisor_the_call_rings_the_staff_phone(appliance):
     os.kill(runtime.read_pid(appliance.home.supervisor_pid), signal.SIGKILL)
     wait_until(lambda: runtime.read_pid(appliance.home.supervisor_pid) is None, 10, "crash")
+    wait_until(lambda: not app_registered(appliance), 10, "Asterisk to drop the dead app")
     cfg = appliance.cfg
     settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
                            appliance.home.read_secret(ARI_SECRET) or "", cfg.asterisk.app)

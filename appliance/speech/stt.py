@@ -1,0 +1,60 @@
+"""Speech-to-text interface: whole utterances and streaming sessions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class SttError(Exception):
+    """An STT engine could not be loaded or failed while decoding."""
+
+
+class SttStream(ABC):
+    """One utterance decoded as its audio arrives.
+
+    Call ``finish`` (or ``close`` to abandon) exactly once at the end: an engine
+    may hold a decoder for the stream's lifetime. Not thread-safe: one caller
+    feeds one stream.
+    """
+
+    @abstractmethod
+    def accept(self, chunk: np.ndarray) -> None:
+        """Feed the next chunk of mono int16 audio at the stream's sample rate."""
+
+    @abstractmethod
+    def partial(self) -> str:
+        """Best guess so far ("" when nothing is recognized yet); cheap, may change."""
+
+    @abstractmethod
+    def finish(self) -> str:
+        """End the utterance and return the final transcript; idempotent."""
+
+    def close(self) -> None:
+        """Abandon the utterance (caller hung up); releases the engine's resources."""
+        self.finish()
+
+    def __enter__(self) -> SttStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SpeechToText(ABC):
+    """A loaded recognizer. All methods block; async callers use ``asyncio.to_thread``.
+
+    ``sample_rate`` is the engine's native rate. Audio at another rate may be
+    passed with ``rate=``; the engine resamples it.
+    """
+
+    sample_rate: int
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray, rate: int | None = None) -> str:
+        """Transcribe one whole utterance (mono int16 at ``rate``, default ``sample_rate``)."""
+
+    @abstractmethod
+    def start(self, rate: int | None = None) -> SttStream:
+        """Begin a streaming utterance whose chunks arrive at ``rate`` (default ``sample_rate``)."""
