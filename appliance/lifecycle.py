@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -76,19 +77,26 @@ def ari_status(cfg: Config, home: Home, timeout: float = 2.0) -> tuple[int | Non
         return None, []
 
 
-def prepare(home: Home) -> tuple[Config, runtime.Installation]:
+@dataclass(frozen=True)
+class Prepared:
+    cfg: Config
+    inst: runtime.Installation
+    changed: bool  # the generated Asterisk files differ from what Asterisk last read
+
+
+def prepare(home: Home) -> Prepared:
     """Validate config and write every Asterisk file; raises ConfigError/AsteriskError."""
     cfg = config_mod.load(home.root)
     inst = runtime.locate(cfg)
     home.ensure()
-    confgen.write(cfg, home, inst.paths)
+    changed = confgen.write(cfg, home, inst.paths)
     from appliance.speech.tts import TtsError
 
     try:
         _fallback_sound(cfg, home)
     except TtsError as e:
         raise StartError(f"cannot record the fallback message: {e}") from None
-    return cfg, inst
+    return Prepared(cfg, inst, changed)
 
 
 def _fallback_sound(cfg: Config, home: Home) -> None:
@@ -110,16 +118,22 @@ def _fallback_sound(cfg: Config, home: Home) -> None:
     stamp.write_text(text)
 
 
-def start_asterisk(cfg: Config, home: Home, inst: runtime.Installation,
-                   timeout: float = 30.0) -> bool:
-    """Start Asterisk unless already running; True if this call started it."""
-    if runtime.read_pid(home.asterisk_pid) is not None:
-        return False
+def start_asterisk(prep: Prepared, home: Home, timeout: float = 30.0) -> bool:
+    """Start Asterisk unless already running; True if this call started it.
+
+    A running Asterisk we manage is told to reload when its files changed, so
+    ``appliance config set`` + ``appliance up`` applies a change without dropping calls.
+    """
+    cfg, inst = prep.cfg, prep.inst
     if not cfg.asterisk.managed:
         status, _ = ari_status(cfg, home)
         if status is None:
             raise StartError(f"Asterisk is not running (asterisk.managed is false, ARI port "
                              f"{cfg.asterisk.ari_port} does not answer)")
+        return False
+    if runtime.read_pid(home.asterisk_pid) is not None:
+        if prep.changed:
+            runtime.remote(inst, home, "core reload")
         return False
     if not _port_free(cfg.asterisk.ari_port, socket.SOCK_STREAM):
         raise StartError(f"ARI port {cfg.asterisk.ari_port} (asterisk.ari_port) is already in "
@@ -172,11 +186,28 @@ def start_supervisor(home: Home, timeout: float = 90.0) -> int:
                      f"(see {logfile}); stopped it")
 
 
+def config_digest(home: Home) -> str:
+    try:
+        return hashlib.sha256(home.config_file.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def _running_config(home: Home) -> str | None:
+    try:
+        return str(json.loads((home.run_dir / "supervisor.ready").read_text())["config"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+
 def up(home: Home) -> UpResult:
-    cfg, inst = prepare(home)
-    started = start_asterisk(cfg, home, inst)
+    started = start_asterisk(prepare(home), home)
     if (pid := runtime.read_pid(home.supervisor_pid)) is not None:
-        return UpResult(started, pid)
+        if _running_config(home) == config_digest(home):
+            return UpResult(started, pid)
+        # The configuration changed: restart the supervisor so it takes effect (calls in
+        # progress are handed to the staff fallback meanwhile).
+        stop_supervisor(home)
     try:
         pid = start_supervisor(home)
     except BaseException:

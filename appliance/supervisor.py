@@ -39,6 +39,7 @@ class SupervisorError(Exception):
 class Supervisor:
     cfg: Config
     home: Home
+    config_digest: str = ""  # of the config it runs with: `appliance up` restarts on change
 
     def ari_settings(self) -> AriSettings:
         password = self.home.read_secret(ARI_SECRET)
@@ -100,7 +101,8 @@ class Supervisor:
 
     def _write_ready(self) -> None:
         path = self.home.run_dir / "supervisor.ready"
-        path.write_text(json.dumps({"pid": os.getpid(), "at": time.time()}) + "\n")
+        path.write_text(json.dumps({"pid": os.getpid(), "at": time.time(),
+                                    "config": self.config_digest}) + "\n")
 
 
 def _voice_path(cfg: Config) -> Path | None:

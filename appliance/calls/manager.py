@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from typing import Any
 
 from appliance.ari.client import AriError
 from appliance.ari.events import AriEvent, StasisStart
-from appliance.calls.session import MEDIA_PREFIX, CallDeps, CallSession
+from appliance.calls.session import BRIDGE_PREFIX, MEDIA_PREFIX, CallDeps, CallSession
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +56,68 @@ class CallManager:
         self._by_channel.pop(session.media_id, None)
 
     async def reconcile(self) -> None:
-        """After a reconnect: calls whose channel vanished (Asterisk restart) are ended."""
-        if not self._tasks:
-            return
+        """After a (re)connect, make Asterisk and our calls agree.
+
+        Calls whose channel vanished (Asterisk restarted) are ended. Leftovers of a
+        supervisor that died mid-call are released: its ExternalMedia channels and bridges
+        are destroyed, and callers still parked in our Stasis app go to the staff fallback.
+        """
+        ari = self.deps.ari
         try:
-            alive = set(await self.deps.ari.channel_ids())
+            channels = await ari.get("/channels")
+            bridges = await ari.get("/bridges")
         except AriError as e:
             log.warning("cannot list channels after reconnect: %s", e)
             return
+        alive = {c["id"] for c in channels}
         for session in list(self._tasks):
             if session.call_id not in alive:
                 session.channel_gone()
+        orphans = [c for c in channels if c["id"] not in self._by_channel]
+        # Callers first, and out of Stasis before their bridges go (see CallSession._cleanup).
+        parked = [c["id"] for c in orphans if self._in_our_app(c)]
+        for cid in parked:
+            log.warning("caller %s was left in the app: sending it to the staff", cid)
+            try:
+                await ari.post(f"/channels/{cid}/continue", missing_ok=True,
+                               label=self.deps.fallback_label)
+            except AriError as e:
+                log.warning("cannot hand over caller %s: %s", cid, e)
+        await self._wait_out_of_stasis(parked)
+        for chan in orphans:
+            if chan["id"].startswith(MEDIA_PREFIX):
+                log.warning("releasing orphaned media channel %s", chan["id"])
+                try:
+                    await ari.hangup(chan["id"])
+                except AriError as e:
+                    log.warning("cannot release orphaned channel %s: %s", chan["id"], e)
+        tracked = {s.bridge_id for s in self._tasks}
+        for bridge in bridges:
+            if str(bridge.get("name", "")).startswith(BRIDGE_PREFIX) and \
+                    bridge["id"] not in tracked:
+                log.warning("destroying orphaned bridge %s", bridge["id"])
+                try:
+                    await ari.destroy_bridge(bridge["id"])
+                except AriError as e:
+                    log.warning("cannot destroy orphaned bridge %s: %s", bridge["id"], e)
+
+    def _in_our_app(self, chan: dict[str, Any]) -> bool:
+        dialplan = chan.get("dialplan") or {}
+        return bool(dialplan.get("app_name") == "Stasis"
+                    and str(dialplan.get("app_data", "")).split(",")[0] == self.deps.app)
+
+    async def _wait_out_of_stasis(self, channel_ids: list[str], limit_s: float = 2.0) -> None:
+        deadline = asyncio.get_running_loop().time() + limit_s
+        for cid in channel_ids:
+            while asyncio.get_running_loop().time() < deadline:
+                try:
+                    chan = await self.deps.ari.request("GET", f"/channels/{cid}",
+                                                       missing_ok=True)
+                except AriError:
+                    break
+                if chan is None or not self._in_our_app(chan):
+                    break
+                await asyncio.sleep(0.05)
 
     async def shutdown(self, handoff: bool = True) -> None:
         """Stop every call; with ``handoff`` callers continue to the staff fallback."""

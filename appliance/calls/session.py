@@ -163,6 +163,16 @@ class CallSession:
                     self._media_created = False
                     raise AriError("the ExternalMedia channel went away")
 
+    async def _wait_left_stasis(self, limit_s: float = 2.0) -> None:
+        """``continue`` returns before the channel has left Stasis; wait for that."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit_s):
+                while True:
+                    event = await self.events.get()
+                    if isinstance(event, StasisEnd | ChannelDestroyed) and \
+                            event.channel_id == self.call_id:
+                        return
+
     def channel_gone(self) -> None:
         """The caller's channel no longer exists (found after an ARI reconnect)."""
         self._hung_up = True
@@ -187,10 +197,13 @@ class CallSession:
         if self.endpoint is not None:
             await self.endpoint.close()
             log.info("call %s media: %s", self.call_id, self.endpoint.stats)
+        # The caller goes first, and leaves Stasis before its bridge is torn down: a channel
+        # still in a bridge that goes away carries a soft hangup into the dialplan, and the
+        # fallback Dial() then hangs up instead of ringing the staff (seen with Asterisk 22).
         for what, op in (
+            ("caller", self._release_caller),
             ("media channel", lambda: ari.hangup(self.media_id) if self._media_created else None),
             ("bridge", lambda: ari.destroy_bridge(self.bridge_id) if self.bridge_id else None),
-            ("caller", self._release_caller),
         ):
             try:
                 coro = op()
@@ -208,5 +221,6 @@ class CallSession:
             await self.deps.ari.post(f"/channels/{self.call_id}/continue",
                                      missing_ok=True, label=self.deps.fallback_label)
             self._status = "handed_off"
+            await self._wait_left_stasis()
         else:
             await self.deps.ari.hangup(self.call_id)

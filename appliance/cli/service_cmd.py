@@ -43,8 +43,8 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
     from appliance.supervisor import Supervisor, SupervisorError
 
     try:
-        cfg, inst = lifecycle.prepare(home)
-        started = lifecycle.start_asterisk(cfg, home, inst)
+        prep = lifecycle.prepare(home)
+        started = lifecycle.start_asterisk(prep, home)
     except ConfigError as e:
         return _fail(str(e), 2)
     except (AsteriskError, lifecycle.StartError) as e:
@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
         return _fail(f"a supervisor is already running for {home.root} (pid {other})")
     home.supervisor_pid.write_text(f"{os.getpid()}\n")
     try:
-        asyncio.run(Supervisor(cfg, home).run())
+        asyncio.run(Supervisor(prep.cfg, home, lifecycle.config_digest(home)).run())
     except (AriError, SupervisorError, TtsError) as e:
         if started:
             runtime.stop(home)

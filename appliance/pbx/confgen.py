@@ -213,7 +213,7 @@ exten => s,1,NoOp(receptionist call from ${{CALLERID(all)}})
  same => n,Set(CHANNEL(language)={cfg.business.language})
  same => n,Stasis({app},inbound)
  same => n,GotoIf($["${{STASISSTATUS}}" = "SUCCESS"]?done)
- same => n,Log(WARNING,Stasis app {app} unavailable: falling back to staff)
+ same => n(fallback),Log(WARNING,receptionist unavailable: ringing the staff)
 {dial} same => n,Answer()
  same => n,Playback({fallback_sound(home)})
  same => n(done),Hangup()
@@ -274,16 +274,23 @@ def generate(cfg: Config, home: Home, paths: AsteriskPaths) -> dict[str, str]:
     }
 
 
-def write(cfg: Config, home: Home, paths: AsteriskPaths) -> Path:
-    """Write all files (mode 0600: they hold secrets); return the asterisk.conf path."""
+def write(cfg: Config, home: Home, paths: AsteriskPaths) -> bool:
+    """Write all files (mode 0600: they hold secrets); True if any of them changed."""
     home.ensure()
     for sub in ("lib", "spool", "run", "log"):
         (home.asterisk_dir / sub).mkdir(parents=True, exist_ok=True)
     etc = home.asterisk_etc
+    changed = False
     for name, text in generate(cfg, home, paths).items():
+        try:
+            if (etc / name).read_text(encoding="utf-8") == text:
+                continue
+        except FileNotFoundError:
+            pass
+        changed = True
         tmp = etc / f".{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, etc / name)
-    return etc / "asterisk.conf"
+    return changed

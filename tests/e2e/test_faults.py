@@ -72,9 +72,11 @@ def test_missing_voice_names_the_path_and_starts_nothing(appliance_factory):
 
 
 def test_wrong_ari_credentials_fail_clearly(appliance):
+    """An Asterisk run by the OS (asterisk.managed = false) whose ARI password differs."""
     home = appliance.home
     os.kill(runtime.read_pid(home.supervisor_pid), signal.SIGTERM)
     wait_until(lambda: runtime.read_pid(home.supervisor_pid) is None, 20, "supervisor stop")
+    appliance.cli("config", "set", "asterisk.managed", "false", check=True)
     (home.secrets_dir / "ari.password").write_text("not-the-password\n")
     for command in ("run", "up"):
         proc = appliance.cli(command, timeout=120)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from appliance.speech.wavio import read_wav
 
+from appliance.speech.wavio import read_wav
 from tests.e2e.ari_util import call_record, leftovers, words
 from tests.e2e.conftest import wait_until
 
@@ -39,3 +39,14 @@ def test_test_call_hears_greeting_and_leaves_nothing_behind(appliance):
     assert rate == 16000
     voiced = np.abs(audio.astype(np.int32)) > 500
     assert voiced.sum() > rate * 0.5, "the caller's speech did not arrive"
+
+
+def test_config_change_applies_at_the_next_up(appliance):
+    appliance.cli("config", "set", "business.greeting",
+                  "Good morning, this is the dental clinic. What can I do for you?", check=True)
+    appliance.cli("config", "set", "receptionist.extension", "300", check=True)
+    appliance.cli("up", check=True)  # reloads Asterisk, restarts the supervisor
+    report = appliance.call()  # dials the new extension 300
+    heard = words(report["greeting"]["heard"])
+    assert len({"morning", "dental", "clinic", "what", "do"} & heard) >= 3, report
+    assert not {"calling", "office"} & heard

@@ -89,6 +89,8 @@ def test_dialplan_falls_back_to_staff_then_message(tmp_path):
     play = ext.index(f"Playback({confgen.fallback_sound(home)})")
     assert stasis < dial < play
     assert 'STASISSTATUS}" = "SUCCESS"' in ext
+    # The supervisor hands callers over to this label when it shuts down mid-call.
+    assert stasis < ext.index("n(fallback),") < dial
 
 
 def test_write_uses_private_modes(tmp_path):
