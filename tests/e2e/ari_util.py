@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import difflib
 import json
 import sqlite3
 import urllib.request
@@ -35,6 +36,22 @@ def call_record(home: Home, call_id: str) -> dict[str, Any] | None:
         return dict(row) if row else None
     finally:
         db.close()
+
+
+def similarity(heard: str, expected: str) -> float:
+    """Word-level likeness of a transcript to a text, 0..1 (difflib ratio)."""
+    a = [w.strip(".,?!'").lower() for w in heard.split()]
+    b = [w.strip(".,?!'").lower() for w in expected.split()]
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+DEFAULT_GREETING = "Thank you for calling Example Office. How can I help you today?"
+
+
+def heard_greeting(heard: str, greeting: str = DEFAULT_GREETING) -> bool:
+    """PocketSphinx over the telephone band gets most, not all, words right (it never
+    hears "office"): require a clear majority in order. Silence or noise scores < 0.2."""
+    return similarity(heard, greeting) >= 0.4
 
 
 def words(text: str) -> set[str]:

@@ -11,17 +11,14 @@ import wave
 import pytest
 
 from appliance.pbx import runtime
-from tests.e2e.ari_util import app_registered, leftovers, words
+from tests.e2e.ari_util import app_registered, heard_greeting, leftovers, words
 from tests.e2e.conftest import wait_until
 from tests.e2e.fallback_call import call_without_supervisor
 
 pytestmark = pytest.mark.e2e
 
-GREETING_WORDS = {"thank", "calling", "office", "help", "today"}
-
-
 def _greeting_ok(report: dict) -> bool:
-    return len(GREETING_WORDS & words(report["greeting"]["heard"])) >= 3
+    return heard_greeting(report["greeting"]["heard"])
 
 
 def test_asterisk_restart_does_not_need_a_supervisor_restart(appliance):

@@ -6,19 +6,16 @@ import numpy as np
 import pytest
 
 from appliance.speech.wavio import read_wav
-from tests.e2e.ari_util import call_record, leftovers, words
+from tests.e2e.ari_util import call_record, heard_greeting, leftovers, similarity
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
-
-GREETING_WORDS = {"thank", "calling", "office", "help", "today"}
 
 
 def test_test_call_hears_greeting_and_leaves_nothing_behind(appliance):
     report = appliance.call("--say", "Hello, I would like to book an appointment please.")
     assert report["errors"] == [] or report["errors"][0].startswith("turn 1: no reply"), report
-    heard = words(report["greeting"]["heard"])
-    assert len(GREETING_WORDS & heard) >= 3, (report, appliance.logs())
+    assert heard_greeting(report["greeting"]["heard"]), (report, appliance.logs())
     assert report["greeting"]["first_audio_ms"] is not None
     # Generous bound: only catches a hang, the 500 ms goal lives in `appliance bench`.
     assert report["greeting"]["first_audio_ms"] < 3000
@@ -42,11 +39,32 @@ def test_test_call_hears_greeting_and_leaves_nothing_behind(appliance):
 
 
 def test_config_change_applies_at_the_next_up(appliance):
-    appliance.cli("config", "set", "business.greeting",
-                  "Good morning, this is the dental clinic. What can I do for you?", check=True)
+    old = appliance.cfg.business.greeting
+    new = "Good morning, this is the dental clinic. What can I do for you?"
+    appliance.cli("config", "set", "business.greeting", new, check=True)
     appliance.cli("config", "set", "receptionist.extension", "300", check=True)
     appliance.cli("up", check=True)  # reloads Asterisk, restarts the supervisor
     report = appliance.call()  # dials the new extension 300
-    heard = words(report["greeting"]["heard"])
-    assert len({"morning", "dental", "clinic", "what", "do"} & heard) >= 3, report
-    assert not {"calling", "office"} & heard
+    heard = report["greeting"]["heard"]
+    # Telephone-band recognition is rough: ask that the new text fits clearly better.
+    assert similarity(heard, new) >= 0.35, report
+    assert similarity(heard, new) > similarity(heard, old) + 0.15, report
+
+
+def test_two_simultaneous_calls_are_both_greeted(appliance):
+    import json
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "appliance", "--home", str(appliance.home.root), "call",
+           "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    reports = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    for report in reports:
+        assert report["errors"] == [], report
+        assert heard_greeting(report["greeting"]["heard"]), report
+        assert report["greeting"]["first_audio_ms"] < 3000
+    assert reports[0]["call_id"] != reports[1]["call_id"]
+    port = appliance.cfg.asterisk.ari_port
+    assert wait_until(lambda: leftovers(appliance.home, port) == ([], []), 10, "no leftovers")
