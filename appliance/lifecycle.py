@@ -245,7 +245,7 @@ def status(home: Home) -> dict[str, object]:
         return {"home": str(home.root), "config_error": str(e)}
     ari, apps = ari_status(cfg, home)
     sup = runtime.read_pid(home.supervisor_pid)
-    return {
+    state: dict[str, object] = {
         "home": str(home.root),
         "asterisk_pid": runtime.read_pid(home.asterisk_pid),
         "ari": {None: "unreachable", 200: "ok", 401: "wrong credentials"}.get(ari, str(ari)),
@@ -253,6 +253,23 @@ def status(home: Home) -> dict[str, object]:
         "receptionist_app": cfg.asterisk.app in apps,
         "running": sup is not None and cfg.asterisk.app in apps,
     }
+    if cfg.trunk.enabled:
+        state["trunk"] = trunk_status(cfg, home) if ari == 200 else "unknown"
+    return state
+
+
+def trunk_status(cfg: Config, home: Home) -> str:
+    """The trunk registration's state as Asterisk reports it (e.g. Registered, Rejected)."""
+    try:
+        out = runtime.remote(runtime.locate(cfg), home, "pjsip show registration trunk")
+    except AsteriskError as e:
+        return f"unknown ({e})"
+    known = ("Registered", "Unregistered", "Rejected", "Stopped", "Unknown")
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0].startswith("trunk/"):
+            return next((p for p in parts if p in known), " ".join(parts[1:]))
+    return "not configured in Asterisk"
 
 
 __all__ = ["AsteriskError", "StartError", "down", "prepare", "status", "up"]

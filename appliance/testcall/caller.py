@@ -65,7 +65,9 @@ class TestCall:
 
     __test__ = False  # not a pytest test class despite the name
 
-    def __init__(self, settings: AriSettings, extension: str, caller_id: str) -> None:
+    def __init__(self, settings: AriSettings, extension: str, caller_id: str,
+                 context: str = "from-trunk") -> None:
+        self.context = context
         self.app = f"caller-{uuid.uuid4().hex[:12]}"
         self.settings = AriSettings(settings.host, settings.port, settings.user,
                                     settings.password, self.app)
@@ -106,7 +108,7 @@ class TestCall:
             raise CallFailed("could not subscribe to ARI events") from None
         self._endpoint = await RtpEndpoint.open(ULAW)
         await self._ari.post(
-            "/channels", endpoint=f"Local/{self.extension}@from-trunk/n", app=self.app,
+            "/channels", endpoint=f"Local/{self.extension}@{self.context}/n", app=self.app,
             channelId=self.channel_id, callerId=self.caller_id, timeout=int(answer_timeout),
             body={"variables": {"__APPLIANCE_TAG": self.tag}})
         try:

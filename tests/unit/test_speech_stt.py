@@ -44,11 +44,15 @@ def on_the_line(audio: np.ndarray, rate: int) -> np.ndarray:
     return resample(audio, rate, 8000)
 
 
-def test_piper_greeting_over_telephony(stt: PocketSphinxStt, piper: PiperTts) -> None:
+def test_piper_greeting_over_telephony(stt: PocketSphinxStt) -> None:
+    # Piper's output varies run to run (its noise scales); with them at zero the input is
+    # the same every run, so this checks the recognizer, not the dice. "office" loses its
+    # /s/ above 4 kHz ("off of", "often").
+    from piper import SynthesisConfig
+
+    piper = PiperTts.load(syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
     line = on_the_line(piper.synthesize_all(GREETING), piper.sample_rate)
     text = stt.transcribe(resample(line, 8000, 16000))
-    # Piper's output varies run to run. Over 60 runs 4 of these 5 were heard ~85% of the
-    # time and never fewer than 3; "office" loses its /s/ above 4 kHz ("off of", "often").
     expected = {"thank", "calling", "office", "help", "today"}
     assert len(recognized(expected, text)) >= 3, text
 
