@@ -49,7 +49,12 @@ def _fail(msg: str, code: int) -> int:
 
 
 def cmd_call(args: argparse.Namespace, home: Home) -> int:
+    import logging
+
     from appliance.ari.client import AriSettings
+
+    if not args.verbose:
+        logging.getLogger("appliance").setLevel(logging.WARNING)  # keep the report clean
     from appliance.speech.wavio import read_wav
 
     # Check input before anything is dialled.
