@@ -1,17 +1,28 @@
 """The model manifest and its check: which model files the box needs and where they are.
 
 Registry-package models resolve inside the installed package; a missing file is reported
-with its full path so a technician knows exactly what is broken.
+with its full path so a technician knows exactly what is broken. Models too big for one
+package ("parts" in the manifest, see ``ChunkedModel``) are assembled from ordered part
+packages into a models directory by ``models.assemble``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
+# Where assembled models live unless told otherwise ($APPLIANCE_MODELS_DIR overrides).
+DEFAULT_MODELS_DIR = Path("/var/cache/appliance/models")
+
+
+def default_models_dir() -> Path:
+    env = os.environ.get("APPLIANCE_MODELS_DIR")
+    return Path(env) if env else DEFAULT_MODELS_DIR
 
 
 class ModelError(Exception):
@@ -39,11 +50,66 @@ class Model:
         return [base / f for f in self.files]
 
 
-def load_manifest(path: Path = MANIFEST) -> list[Model]:
+@dataclass(frozen=True)
+class Part:
+    """One piece of a chunked model: ``file`` inside the installed package ``module``."""
+    package: str  # the pip name, for messages
+    module: str   # the import name, to find where it is installed
+    file: str     # relative to the module's directory
+    version: str = ""  # the pinned version (its bytes are what the sha256 covers)
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}" if self.version else self.package
+
+
+@dataclass(frozen=True)
+class ChunkedModel:
+    """A model shipped as ordered part packages; assembled into ``<models dir>/<name>.gguf``."""
+    name: str
+    role: str
+    default: bool
+    parts: tuple[Part, ...]
+    sha256: str
+    size: int
+    license: str = ""
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.gguf"
+
+    def path(self, models_dir: Path | None = None) -> Path:
+        return (models_dir or default_models_dir()) / self.filename
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return list(data.get("model", []))
+
+
+def load_manifest(path: Path = MANIFEST) -> list[Model]:
+    """The package models (entries without ``parts``)."""
     return [Model(name=m["name"], role=m["role"], default=bool(m.get("default", False)),
                   package=m["package"], module=m["module"], files=tuple(m["files"]))
-            for m in data.get("model", [])]
+            for m in _entries(path) if "parts" not in m]
+
+
+def load_chunked(path: Path = MANIFEST) -> list[ChunkedModel]:
+    """The chunked models (entries with ``parts``), parts in manifest order."""
+    return [ChunkedModel(name=m["name"], role=m["role"], default=bool(m.get("default", False)),
+                         parts=tuple(Part(p["package"], p["module"], p["file"],
+                                                    p.get("version", ""))
+                                     for p in m["parts"]),
+                         sha256=m["sha256"].lower(), size=int(m["size"]),
+                         license=m.get("license", ""))
+            for m in _entries(path) if "parts" in m]
+
+
+def load_all(path: Path = MANIFEST) -> list[Model | ChunkedModel]:
+    """Every model, in manifest order."""
+    pkg = {m.name: m for m in load_manifest(path)}
+    chunked = {m.name: m for m in load_chunked(path)}
+    return [pkg.get(e["name"]) or chunked[e["name"]] for e in _entries(path)]
 
 
 def verify(models: list[Model] | None = None) -> list[Path]:
