@@ -1,0 +1,1 @@
+"""The receptionist's brain: knowledge-base retrieval and (later) the conversation engine."""
