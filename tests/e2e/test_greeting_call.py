@@ -40,14 +40,15 @@ def test_test_call_hears_greeting_and_leaves_nothing_behind(appliance):
 
 def test_config_change_applies_at_the_next_up(appliance):
     old = appliance.cfg.business.greeting
-    new = "Good morning, this is the dental clinic. What can I do for you?"
+    # A text PocketSphinx hears well over the phone band (0.78-0.83 similarity in trials).
+    new = "Welcome to the music school. Who would you like to speak to?"
     appliance.cli("config", "set", "business.greeting", new, check=True)
     appliance.cli("config", "set", "receptionist.extension", "300", check=True)
     appliance.cli("up", check=True)  # reloads Asterisk, restarts the supervisor
     report = appliance.call()  # dials the new extension 300
     heard = report["greeting"]["heard"]
     # Telephone-band recognition is rough: ask that the new text fits clearly better.
-    assert similarity(heard, new) >= 0.35, report
+    assert similarity(heard, new) >= 0.5, report
     assert similarity(heard, new) > similarity(heard, old) + 0.15, report
 
 
