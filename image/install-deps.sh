@@ -2,7 +2,8 @@
 # Install the Debian packages a development/CI machine needs (idempotent, quiet when done).
 # The appliance image gets the same list plus the native asterisk package.
 set -eu
-PKGS="debootstrap espeak-ng python3-venv ca-certificates"
+# build-essential: llama-cpp-python is compiled once from source (no wheel on PyPI).
+PKGS="debootstrap espeak-ng python3-venv ca-certificates build-essential"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
