@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from appliance import config
-from appliance.home import Home
+from appliance.home import Home, staff_secret_name
 
 ROOT = Path(os.environ.get("APPLIANCE_ASTERISK_ROOT", "/var/cache/appliance/asterisk-root"))
 
@@ -128,6 +128,21 @@ def appliance_factory() -> Iterator:
 @pytest.fixture
 def appliance(appliance_factory) -> Appliance:
     return appliance_factory()
+
+
+@pytest.fixture
+def office_and_itsp(appliance_factory):
+    """Office appliance whose trunk is registered as staff phone 301 of a second
+    appliance playing the ITSP (a real registrar and real SIP/RTP between them)."""
+    itsp = appliance_factory(**{"staff.extensions": "301"})
+    office = appliance_factory(start=False, **{
+        "trunk.host": "127.0.0.1", "trunk.port": str(itsp.cfg.asterisk.sip_port),
+        "trunk.username": "301",
+        "trunk.password": itsp.home.read_secret(staff_secret_name("301")) or "",
+        "trunk.enabled": "true"})
+    office.cli("up", check=True)
+    wait_until(lambda: "Registered" in office.cli("status").stdout, 20, "trunk registration")
+    return office, itsp
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):

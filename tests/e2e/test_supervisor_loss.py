@@ -13,7 +13,7 @@ import signal
 import pytest
 
 from appliance.ari.client import AriSettings
-from appliance.home import ARI_SECRET, staff_secret_name
+from appliance.home import ARI_SECRET
 from appliance.pbx import runtime
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
@@ -22,19 +22,6 @@ from tests.e2e.ari_util import leftovers, words
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def office_and_itsp(appliance_factory):
-    itsp = appliance_factory(**{"staff.extensions": "301"})
-    office = appliance_factory(start=False, **{
-        "trunk.host": "127.0.0.1", "trunk.port": str(itsp.cfg.asterisk.sip_port),
-        "trunk.username": "301",
-        "trunk.password": itsp.home.read_secret(staff_secret_name("301")) or "",
-        "trunk.enabled": "true"})
-    office.cli("up", check=True)
-    wait_until(lambda: "Registered" in office.cli("status").stdout, 20, "trunk registration")
-    return office, itsp
 
 
 async def _call_through(office, itsp, interrupt) -> str:

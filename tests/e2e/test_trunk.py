@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from appliance.ari.client import AriSettings
-from appliance.home import ARI_SECRET, staff_secret_name
+from appliance.home import ARI_SECRET
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
 from appliance.testcall.hearing import transcribe_heard
@@ -21,18 +21,9 @@ from tests.e2e.conftest import wait_until
 pytestmark = pytest.mark.e2e
 
 
-def test_trunk_registers_and_delivers_calls_to_the_receptionist(appliance_factory):
-    itsp = appliance_factory(**{"staff.extensions": "301"})
-    office = appliance_factory(start=False, **{
-        "trunk.host": "127.0.0.1", "trunk.port": str(itsp.cfg.asterisk.sip_port),
-        "trunk.username": "301",
-        "trunk.password": itsp.home.read_secret(staff_secret_name("301")) or "",
-        "trunk.enabled": "true"})
-    office.cli("up", check=True)
-    status = wait_until(
-        lambda: (s := office.cli("status")).returncode == 0 and "Registered" in s.stdout and s,
-        20, "the trunk to register")
-    assert "trunk: Registered" in status.stdout
+def test_trunk_registers_and_delivers_calls_to_the_receptionist(office_and_itsp):
+    office, itsp = office_and_itsp
+    assert "trunk: Registered" in office.cli("status").stdout
 
     cfg = itsp.cfg
     settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
