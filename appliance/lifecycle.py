@@ -110,10 +110,8 @@ def _fallback_sound(cfg: Config, home: Home) -> None:
     from appliance.speech.resample import resample
     from appliance.speech.wavio import write_wav
 
-    tts = PiperTts.load(Path(cfg.speech.voice) if cfg.speech.voice else None)
-    import numpy as np
-
-    audio = np.concatenate(list(tts.synthesize(text)))
+    tts = PiperTts.load(cfg.speech.voice_path)
+    audio = tts.synthesize_all(text)
     write_wav(wav, resample(audio, tts.sample_rate, 8000), 8000)
     stamp.write_text(text)
 

@@ -14,7 +14,6 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from appliance.ari.client import AriClient, AriSettings
 from appliance.ari.stream import EventStream
@@ -59,7 +58,7 @@ class Supervisor:
         codec = codec_by_name(self.cfg.media.codec)
         send_codec = send_codec_for(codec)
         t0 = time.monotonic()
-        tts = await asyncio.to_thread(PiperTts.load, _voice_path(self.cfg))
+        tts = await asyncio.to_thread(PiperTts.load, self.cfg.speech.voice_path)
         phrases = PhraseCache(tts, send_codec.sample_rate, self.home.cache_dir / "phrases")
         await asyncio.to_thread(phrases.warm, [self.cfg.business.greeting])
         log.info("speech ready in %.1f s", time.monotonic() - t0)
@@ -104,6 +103,3 @@ class Supervisor:
         path.write_text(json.dumps({"pid": os.getpid(), "at": time.time(),
                                     "config": self.config_digest}) + "\n")
 
-
-def _voice_path(cfg: Config) -> Path | None:
-    return Path(cfg.speech.voice) if cfg.speech.voice else None

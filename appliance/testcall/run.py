@@ -127,6 +127,4 @@ def load_turn_audio(say: str | None, wav: Path | None, voice: Any) -> CallerTurn
         audio, rate = read_wav(wav)
         return CallerTurn(str(wav), resample(audio, rate, CALLER_RATE))
     assert say is not None
-    chunks = list(voice.synthesize(say))
-    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-    return CallerTurn(say, resample(audio, voice.sample_rate, CALLER_RATE))
+    return CallerTurn(say, resample(voice.synthesize_all(say), voice.sample_rate, CALLER_RATE))
