@@ -6,7 +6,6 @@ Anything this module starts is stopped again if a later step fails, so a failed
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
@@ -22,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance import config as config_mod
+from appliance.ari.client import basic_auth
+from appliance.ari.local import local_settings
 from appliance.config import Config
-from appliance.home import ARI_SECRET, Home
+from appliance.home import Home
 from appliance.pbx import confgen, runtime
 from appliance.pbx.runtime import AsteriskError
 
@@ -55,12 +56,12 @@ def _port_free(port: int, kind: int) -> bool:
 
 def ari_status(cfg: Config, home: Home, timeout: float = 2.0) -> tuple[int | None, list[str]]:
     """(HTTP status of /ari/asterisk/info or None if unreachable, registered app names)."""
-    password = home.read_secret(ARI_SECRET) or ""
-    base = f"http://127.0.0.1:{cfg.asterisk.ari_port}/ari"
-    token = base64.b64encode(f"{cfg.asterisk.ari_user}:{password}".encode()).decode()
+    settings = local_settings(cfg, home)
+    base = settings.base_url
+    auth = basic_auth(settings.user, settings.password)
 
     def get(path: str) -> tuple[int, bytes]:
-        req = urllib.request.Request(base + path, headers={"Authorization": f"Basic {token}"})
+        req = urllib.request.Request(base + path, headers={"Authorization": auth})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, resp.read()

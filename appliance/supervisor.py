@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from appliance.ari.client import AriClient, AriSettings
+from appliance.ari.local import local_settings
 from appliance.ari.stream import EventStream
 from appliance.calls.listener import RecordingListener
 from appliance.calls.manager import CallManager
@@ -41,13 +42,11 @@ class Supervisor:
     config_digest: str = ""  # of the config it runs with: `appliance up` restarts on change
 
     def ari_settings(self) -> AriSettings:
-        password = self.home.read_secret(ARI_SECRET)
-        if password is None:
+        if self.home.read_secret(ARI_SECRET) is None:
             raise SupervisorError(
                 f"no ARI password in {self.home.secrets_dir / ARI_SECRET}: start the appliance "
                 "with `appliance up` so it is generated")
-        a = self.cfg.asterisk
-        return AriSettings("127.0.0.1", a.ari_port, a.ari_user, password, a.app)
+        return local_settings(self.cfg, self.home)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()

@@ -18,7 +18,8 @@ from typing import Any
 
 from appliance import config as config_mod
 from appliance import lifecycle
-from appliance.home import ARI_SECRET, Home
+from appliance.ari.local import local_settings
+from appliance.home import Home
 
 
 class _TurnAction(argparse.Action):
@@ -51,11 +52,10 @@ def _fail(msg: str, code: int) -> int:
 def cmd_call(args: argparse.Namespace, home: Home) -> int:
     import logging
 
-    from appliance.ari.client import AriSettings
+    from appliance.speech.wavio import read_wav
 
     if not args.verbose:
         logging.getLogger("appliance").setLevel(logging.WARNING)  # keep the report clean
-    from appliance.speech.wavio import read_wav
 
     # Check input before anything is dialled.
     for kind, value in args.turns:
@@ -92,9 +92,7 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
     def transcribe_8k(audio: Any) -> str:
         return transcribe_heard(stt, audio, CALLER_RATE)
 
-    a = cfg.asterisk
-    settings = AriSettings("127.0.0.1", a.ari_port, a.ari_user,
-                           home.read_secret(ARI_SECRET) or "", a.app)
+    settings = local_settings(cfg, home)
     report = asyncio.run(run_call(settings, cfg.receptionist.extension, turns,
                                   Engines(transcribe_8k), home.db_file, args.timeout))
     if args.json:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import base64
 import difflib
 import json
 import sqlite3
 import urllib.request
 from typing import Any
 
+from appliance.ari.client import basic_auth
 from appliance.home import ARI_SECRET, Home
 
 
 def ari_get(home: Home, port: int, path: str) -> Any:
-    password = home.read_secret(ARI_SECRET) or ""
-    token = base64.b64encode(f"appliance:{password}".encode()).decode()
+    token = basic_auth("appliance", home.read_secret(ARI_SECRET) or "")
     req = urllib.request.Request(f"http://127.0.0.1:{port}/ari{path}",
-                                 headers={"Authorization": f"Basic {token}"})
+                                 headers={"Authorization": token})
     with urllib.request.urlopen(req, timeout=5) as resp:
         return json.loads(resp.read() or b"null")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from appliance.ari.client import AriSettings
-from appliance.home import ARI_SECRET
+from appliance.ari.local import local_settings
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
 from appliance.testcall.hearing import transcribe_heard
@@ -21,7 +21,6 @@ async def _call(settings: AriSettings, extension: str) -> tuple[float, object]:
 
 def call_without_supervisor(appliance) -> str:
     cfg = appliance.cfg
-    settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
-                           appliance.home.read_secret(ARI_SECRET) or "", cfg.asterisk.app)
+    settings = local_settings(cfg, appliance.home)
     _, audio = asyncio.run(_call(settings, cfg.receptionist.extension))
     return transcribe_heard(PocketSphinxStt(), audio, 8000)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance.ari.client import AriSettings
-from appliance.home import ARI_SECRET, staff_secret_name
+from appliance.ari.local import local_settings
+from appliance.home import staff_secret_name
 from appliance.pbx import runtime
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
@@ -91,8 +91,7 @@ def test_without_supervisor_the_call_rings_the_staff_phone(appliance):
     wait_until(lambda: runtime.read_pid(appliance.home.supervisor_pid) is None, 10, "crash")
     wait_until(lambda: not app_registered(appliance), 10, "Asterisk to drop the dead app")
     cfg = appliance.cfg
-    settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
-                           appliance.home.read_secret(ARI_SECRET) or "", cfg.asterisk.app)
+    settings = local_settings(cfg, appliance.home)
 
     async def scenario() -> dict:
         async with _phone(appliance, auto_answer=True) as phone:

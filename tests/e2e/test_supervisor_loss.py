@@ -12,8 +12,7 @@ import signal
 
 import pytest
 
-from appliance.ari.client import AriSettings
-from appliance.home import ARI_SECRET
+from appliance.ari.local import local_settings
 from appliance.pbx import runtime
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
@@ -27,8 +26,7 @@ pytestmark = pytest.mark.e2e
 async def _call_through(office, itsp, interrupt) -> str:
     """Call the office, let the greeting play, run ``interrupt``; return what came after."""
     cfg = itsp.cfg
-    settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
-                           itsp.home.read_secret(ARI_SECRET) or "", cfg.asterisk.app)
+    settings = local_settings(cfg, itsp.home)
     async with TestCall(settings, "301", "PSTN Caller <+15550177>", context="from-staff") as call:
         await call.dial(answer_timeout=15)
         greeting = await call.wait_for_speech(call.answered_at, 5, 1.0, 10)

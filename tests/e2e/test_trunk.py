@@ -10,8 +10,7 @@ import asyncio
 
 import pytest
 
-from appliance.ari.client import AriSettings
-from appliance.home import ARI_SECRET
+from appliance.ari.local import local_settings
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.testcall.caller import TestCall
 from appliance.testcall.hearing import transcribe_heard
@@ -26,8 +25,7 @@ def test_trunk_registers_and_delivers_calls_to_the_receptionist(office_and_itsp)
     assert "trunk: Registered" in office.cli("status").stdout
 
     cfg = itsp.cfg
-    settings = AriSettings("127.0.0.1", cfg.asterisk.ari_port, cfg.asterisk.ari_user,
-                           itsp.home.read_secret(ARI_SECRET) or "", cfg.asterisk.app)
+    settings = local_settings(cfg, itsp.home)
 
     async def scenario():
         async with TestCall(settings, "301", "PSTN Caller <+15550142>",
