@@ -107,7 +107,7 @@ class Home:
             return None
 
 
-ARI_SECRET = "ari.password"
+ARI_PASSWORD_FILE = "ari.password"  # name of the file under secrets/
 
 
 def staff_secret_name(extension: str) -> str:

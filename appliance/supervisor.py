@@ -22,7 +22,7 @@ from appliance.calls.listener import RecordingListener
 from appliance.calls.manager import CallManager
 from appliance.calls.session import CallDeps
 from appliance.config import Config
-from appliance.home import ARI_SECRET, Home
+from appliance.home import ARI_PASSWORD_FILE, Home
 from appliance.media import codec_by_name, send_codec_for
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache
@@ -42,10 +42,10 @@ class Supervisor:
     config_digest: str = ""  # of the config it runs with: `appliance up` restarts on change
 
     def ari_settings(self) -> AriSettings:
-        if self.home.read_secret(ARI_SECRET) is None:
+        if self.home.read_secret(ARI_PASSWORD_FILE) is None:
             raise SupervisorError(
-                f"no ARI password in {self.home.secrets_dir / ARI_SECRET}: start the appliance "
-                "with `appliance up` so it is generated")
+                f"no ARI password in {self.home.secrets_dir / ARI_PASSWORD_FILE}: start the "
+                "appliance with `appliance up` so it is generated")
         return local_settings(self.cfg, self.home)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from appliance.ari.client import AriSettings
 from appliance.config import Config
-from appliance.home import ARI_SECRET, Home
+from appliance.home import ARI_PASSWORD_FILE, Home
 
 
 def local_settings(cfg: Config, home: Home) -> AriSettings:
     """Settings for the ARI on 127.0.0.1; a missing password is empty (ARI will say 401)."""
     a = cfg.asterisk
     return AriSettings("127.0.0.1", a.ari_port, a.ari_user,
-                       home.read_secret(ARI_SECRET) or "", a.app)
+                       home.read_secret(ARI_PASSWORD_FILE) or "", a.app)

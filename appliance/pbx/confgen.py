@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.config import Config
-from appliance.home import ARI_SECRET, Home, staff_secret_name
+from appliance.home import ARI_PASSWORD_FILE, Home, staff_secret_name
 
 # Only what the box uses is loaded: smaller attack surface, faster start, no AMI at all.
 MODULES = [
@@ -255,7 +255,7 @@ info = !950/330,!1400/330,!1800/330,0
 
 def generate(cfg: Config, home: Home, paths: AsteriskPaths) -> dict[str, str]:
     """Return {file name: content} for every config file Asterisk reads."""
-    password = home.secret(ARI_SECRET)
+    password = home.secret(ARI_PASSWORD_FILE)
     return {
         "asterisk.conf": _asterisk_conf(home, paths),
         "modules.conf": _modules_conf(),

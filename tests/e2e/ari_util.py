@@ -9,11 +9,11 @@ import urllib.request
 from typing import Any
 
 from appliance.ari.client import basic_auth
-from appliance.home import ARI_SECRET, Home
+from appliance.home import ARI_PASSWORD_FILE, Home
 
 
 def ari_get(home: Home, port: int, path: str) -> Any:
-    token = basic_auth("appliance", home.read_secret(ARI_SECRET) or "")
+    token = basic_auth("appliance", home.read_secret(ARI_PASSWORD_FILE) or "")
     req = urllib.request.Request(f"http://127.0.0.1:{port}/ari{path}",
                                  headers={"Authorization": token})
     with urllib.request.urlopen(req, timeout=5) as resp:

@@ -1,4 +1,5 @@
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def test_staff_endpoints_get_distinct_strong_secrets(tmp_path):
 
 def test_trunk_registration_and_dids(tmp_path):
     _, files = _generate(tmp_path, trunk__host="sip.example.net", trunk__username="office1",
-                         trunk__password="pw", trunk__dids="5551000", trunk__enabled="true")
+                         trunk__password=secrets.token_urlsafe(12), trunk__dids="5551000",
+                         trunk__enabled="true")
     sections = _ini(files["pjsip.conf"])
     reg = [s for s in sections["trunk"] if s.get("type") == "registration"][0]
     assert reg["server_uri"] == "sip:sip.example.net:5060"
