@@ -6,9 +6,10 @@ the event loop never waits on the disk.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,36 @@ CREATE TABLE IF NOT EXISTS transcript (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transcript_call ON transcript(call_id);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL REFERENCES calls(id),
+    idx INTEGER NOT NULL,
+    heard TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    route TEXT NOT NULL,
+    passages TEXT NOT NULL,
+    barge_in_at REAL,
+    speech_start REAL,
+    speech_end REAL,
+    stt_final REAL,
+    retrieval_done REAL,
+    first_token REAL,
+    first_clause REAL,
+    first_tts_audio REAL,
+    first_rtp_sent REAL,
+    reply_end REAL
+);
+CREATE INDEX IF NOT EXISTS turns_call ON turns(call_id);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id TEXT NOT NULL REFERENCES calls(id),
+    at REAL NOT NULL,
+    caller_number TEXT NOT NULL DEFAULT '',
+    audio TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    transcript TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_call ON messages(call_id);
 """
 
 
@@ -55,6 +86,47 @@ class CallRecord:
     status: str
     error: str
     caller_audio: str
+
+
+@dataclass
+class TurnRecord:
+    """One caller turn and the bot's reply. Times are wall-clock epoch seconds.
+
+    ``barge_in_at`` is set when the caller interrupted this reply. Stage times are None
+    when the stage did not happen (a FAQ answer has no first_token).
+    """
+
+    call_id: str
+    idx: int
+    heard: str
+    reply: str
+    route: str  # see appliance.brain.answerer.AnswerTrace.route; "reprompt", "handoff", ...
+    passages: list[str] = field(default_factory=list)
+    barge_in_at: float | None = None
+    speech_start: float | None = None
+    speech_end: float | None = None
+    stt_final: float | None = None
+    retrieval_done: float | None = None
+    first_token: float | None = None
+    first_clause: float | None = None
+    first_tts_audio: float | None = None
+    first_rtp_sent: float | None = None
+    reply_end: float | None = None
+
+
+TURN_TIMES = ("speech_start", "speech_end", "stt_final", "retrieval_done", "first_token",
+              "first_clause", "first_tts_audio", "first_rtp_sent", "reply_end")
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    call_id: str
+    at: float
+    caller_number: str
+    audio: str
+    duration_s: float
+    transcript: str
 
 
 class CallStore:
@@ -98,6 +170,40 @@ class CallStore:
     def add_transcript(self, call_id: str, at: float, speaker: str, text: str) -> None:
         self._exec("INSERT INTO transcript (call_id, at, speaker, text) VALUES (?, ?, ?, ?)",
                    (call_id, at, speaker, text))
+
+    def add_turn(self, turn: TurnRecord) -> None:
+        row = asdict(turn)
+        row["passages"] = json.dumps(turn.passages)
+        cols = ", ".join(row)
+        self._exec(f"INSERT INTO turns ({cols}) VALUES ({', '.join('?' * len(row))})",
+                   tuple(row.values()))
+
+    def turns(self, call_id: str) -> list[TurnRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM turns WHERE call_id = ? ORDER BY idx, id", (call_id,)).fetchall()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d.pop("id")
+            d["passages"] = json.loads(d["passages"])
+            out.append(TurnRecord(**d))
+        return out
+
+    def add_message(self, call_id: str, at: float, caller_number: str, audio: str,
+                    duration_s: float, transcript: str) -> None:
+        self._exec(
+            "INSERT INTO messages (call_id, at, caller_number, audio, duration_s, transcript)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (call_id, at, caller_number, audio, duration_s,
+                                          transcript))
+
+    def messages(self, call_id: str | None = None) -> list[MessageRecord]:
+        sql, args = "SELECT * FROM messages ORDER BY at", ()
+        if call_id is not None:
+            sql, args = "SELECT * FROM messages WHERE call_id = ? ORDER BY at", (call_id,)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [MessageRecord(**dict(r)) for r in rows]
 
     def get(self, call_id: str) -> CallRecord | None:
         with self._lock:
