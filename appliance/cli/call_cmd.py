@@ -2,7 +2,10 @@
 
 Contract (relied on by tests and external checks): ``--say`` / ``--audio`` in order form
 the caller's turns; ``--json`` prints one object
-``{"call_id", "greeting": {"heard", "first_audio_ms"}, "turns": [...], "errors": []}``.
+``{"call_id", "greeting": {"heard", "first_audio_ms"}, "turns": [...], "errors": []}``;
+each turn has ``caller``, ``reply_heard``, ``answer_latency_ms``, ``first_audio_ms`` (the
+caller's side) and ``heard_by_bot``, ``reply_text``, ``route``, ``barge_in``, ``stages_ms``
+(the supervisor's turn record; null without one).
 Exit 0 when the call ran without errors, 1 when it ran with errors or the appliance is not
 running, 2 for bad input.
 """
@@ -14,12 +17,16 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import config as config_mod
 from appliance import lifecycle
 from appliance.ari.local import local_settings
+from appliance.config import Config
 from appliance.home import Home
+
+if TYPE_CHECKING:
+    from appliance.testcall.run import Engines
 
 
 class _TurnAction(argparse.Action):
@@ -44,57 +51,84 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_call, turns=[])
 
 
-def _fail(msg: str, code: int) -> int:
+def fail(msg: str, code: int) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return code
 
 
-def cmd_call(args: argparse.Namespace, home: Home) -> int:
+class NotReady(Exception):
+    """No test call can be placed; ``code`` is the exit code (2 bad config, 1 not running)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def quiet_logs(verbose: bool) -> None:
     import logging
 
-    from appliance.speech.wavio import read_wav
-
-    if not args.verbose:
+    if not verbose:
         logging.getLogger("appliance").setLevel(logging.WARNING)  # keep the report clean
 
+
+def running_config(home: Home) -> Config:
+    """The configuration of the appliance running in ``home``; raises NotReady."""
+    try:
+        cfg = config_mod.load(home.root)
+    except config_mod.ConfigError as e:
+        raise NotReady(str(e), 2) from None
+    state = lifecycle.status(home)
+    if not state.get("running"):
+        why = ("Asterisk is not running" if state.get("ari") == "unreachable"
+               else "the supervisor is not connected")
+        raise NotReady(f"the appliance is not running ({why}; home {home.root}): "
+                       "start it with `appliance up`", 1)
+    return cfg
+
+
+def caller_engines() -> Engines:
+    """The test caller's ears: PocketSphinx on what it received (thread-safe, pooled)."""
+    from appliance.speech.pocketsphinx_stt import PocketSphinxStt
+    from appliance.testcall.hearing import transcribe_heard
+    from appliance.testcall.run import CALLER_RATE, Engines
+
+    stt = PocketSphinxStt()
+
+    def transcribe_8k(audio: Any) -> str:
+        return transcribe_heard(stt, audio, CALLER_RATE)
+
+    return Engines(transcribe_8k)
+
+
+def cmd_call(args: argparse.Namespace, home: Home) -> int:
+    from appliance.speech.wavio import read_wav
+
+    quiet_logs(args.verbose)
     # Check input before anything is dialled.
     for kind, value in args.turns:
         if kind == "audio":
             try:
                 read_wav(Path(value))
             except ValueError as e:
-                return _fail(str(e), 2)
+                return fail(str(e), 2)
         elif not value.strip():
-            return _fail("--say needs some text", 2)
+            return fail("--say needs some text", 2)
     if args.timeout <= 0:
-        return _fail("--timeout must be positive", 2)
+        return fail("--timeout must be positive", 2)
     try:
-        cfg = config_mod.load(home.root)
-    except config_mod.ConfigError as e:
-        return _fail(str(e), 2)
-    state = lifecycle.status(home)
-    if not state.get("running"):
-        why = ("Asterisk is not running" if state.get("ari") == "unreachable"
-               else "the supervisor is not connected")
-        return _fail(f"the appliance is not running ({why}; home {home.root}): "
-                     "start it with `appliance up`", 1)
+        cfg = running_config(home)
+    except NotReady as e:
+        return fail(str(e), e.code)
 
     from appliance.speech.espeak import EspeakTts
-    from appliance.speech.pocketsphinx_stt import PocketSphinxStt
-    from appliance.testcall.hearing import transcribe_heard
-    from appliance.testcall.run import CALLER_RATE, Engines, load_turn_audio, run_call
+    from appliance.testcall.run import load_turn_audio, run_call
 
     voice = EspeakTts() if any(k == "say" for k, _ in args.turns) else None
     turns = [load_turn_audio(v if k == "say" else None, Path(v) if k == "audio" else None,
                              voice) for k, v in args.turns]
-    stt = PocketSphinxStt()
-
-    def transcribe_8k(audio: Any) -> str:
-        return transcribe_heard(stt, audio, CALLER_RATE)
-
     settings = local_settings(cfg, home)
     report = asyncio.run(run_call(settings, cfg.receptionist.extension, turns,
-                                  Engines(transcribe_8k), home.db_file, args.timeout))
+                                  caller_engines(), home.db_file, args.timeout))
     if args.json:
         print(json.dumps(report))
     else:
@@ -109,6 +143,8 @@ def _print_human(report: dict[str, Any]) -> None:
     for t in report["turns"]:
         print(f"  caller: {t['caller']}")
         print(f"    bot heard: {t['heard_by_bot']}")
+        if t["reply_text"] is not None:
+            print(f"    bot replied ({t['route']}): {t['reply_text']}")
         print(f"  bot (first audio {t['first_audio_ms']} ms): {t['reply_heard'] or '(nothing)'}")
     for e in report["errors"]:
         print(f"  error: {e}")

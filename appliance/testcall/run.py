@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from appliance.ari.client import AriError, AriSettings
-from appliance.records.store import CallStore
+from appliance.records.store import CallStore, TurnRecord
 from appliance.speech.resample import resample
 from appliance.testcall.caller import CallFailed, TestCall
 
@@ -71,7 +71,8 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
                                                        END_SILENCE, 60.0)
                     entry: dict[str, Any] = {
                         "caller": turn.label, "heard_by_bot": None, "reply_text": None,
-                        "reply_heard": "", "answer_latency_ms": None, "first_audio_ms": None}
+                        "reply_heard": "", "answer_latency_ms": None, "first_audio_ms": None,
+                        "route": None, "barge_in": None, "stages_ms": stages_ms(None)}
                     if reply is None:
                         errors.append(f"turn {i}: no reply heard within "
                                       f"{REPLY_START_TIMEOUT:.0f} s")
@@ -89,8 +90,30 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
     return report
 
 
+# Supervisor-side stage durations in a report turn, each measured from the moment the
+# supervisor decided the caller had finished speaking (TurnRecord.speech_end).
+STAGES = {"stt_ms": "stt_final", "retrieval_ms": "retrieval_done",
+          "first_token_ms": "first_token", "first_clause_ms": "first_clause",
+          "first_tts_ms": "first_tts_audio", "first_rtp_ms": "first_rtp_sent"}
+
+
+def stages_ms(rec: TurnRecord | None) -> dict[str, int | None]:
+    """Stage times of one turn in ms after its speech_end; None where a time is missing."""
+    start = rec.speech_end if rec is not None else None
+    out: dict[str, int | None] = {}
+    for key, attr in STAGES.items():
+        at = getattr(rec, attr) if rec is not None else None
+        out[key] = None if start is None or at is None else _ms(start, at)
+    return out
+
+
 async def _fill_from_records(db: Path, tag: str, report: dict[str, Any]) -> str | None:
-    """Take the supervisor's view of the call (its id, and later what it heard/said)."""
+    """Add the supervisor's view of the call: its id and, per caller turn, what it heard,
+    what it replied, how (route), whether the caller barged in, and its stage times.
+
+    Report turn i takes the call's i-th turn record; the engine writes a turn's record
+    before the call's record is closed, so waiting for ``ended_at`` is enough.
+    """
     if not await asyncio.to_thread(db.exists):
         return None
     store = await asyncio.to_thread(CallStore, db)
@@ -105,15 +128,13 @@ async def _fill_from_records(db: Path, tag: str, report: dict[str, Any]) -> str 
         if record is None:
             report["errors"].append("the supervisor has no record of this call")
             return None
-        entries = await asyncio.to_thread(store.transcript, record.id)
-        heard = [t for _, who, t in entries if who == "caller"]
-        said = [t for _, who, t in entries if who == "bot"]
-        for i, turn in enumerate(report["turns"]):
-            if i < len(heard):
-                turn["heard_by_bot"] = heard[i]
-            # said[0] is the greeting; replies follow.
-            if i + 1 < len(said):
-                turn["reply_text"] = said[i + 1]
+        records = await asyncio.to_thread(store.turns, record.id)
+        for turn, rec in zip(report["turns"], records):
+            turn["heard_by_bot"] = rec.heard
+            turn["reply_text"] = rec.reply
+            turn["route"] = rec.route
+            turn["barge_in"] = rec.barge_in_at is not None
+            turn["stages_ms"] = stages_ms(rec)
         return record.id
     finally:
         store.close()
