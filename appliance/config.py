@@ -65,6 +65,13 @@ class Media(_Section):
 class Receptionist(_Section):
     # The internal number staff phones dial to reach the receptionist.
     extension: str = "100"
+    # Silence that ends the caller's turn. Shorter answers sooner but cuts slow talkers off.
+    end_silence_ms: int = Field(default=600, ge=200, le=3000)
+    # Caller silent this long: "Are you still there?"; after max_reprompts, goodbye.
+    reprompt_seconds: float = Field(default=8.0, ge=2.0, le=120.0)
+    max_reprompts: int = Field(default=2, ge=0, le=10)
+    # Longest message a caller may leave.
+    message_max_seconds: int = Field(default=90, ge=5, le=600)
 
 
 class Staff(_Section):
@@ -101,6 +108,19 @@ class Speech(_Section):
         return Path(self.voice) if self.voice else None
 
 
+class Brain(_Section):
+    # The GGUF model answering questions; empty: the default model in the models dir
+    # (`appliance models list`).
+    llm_model: str = ""
+    threads: int = Field(default=2, ge=1, le=64)
+    # A sentence or two about the business, given to the model with every question.
+    description: str = ""
+
+    @property
+    def llm_path(self) -> Path | None:
+        return Path(self.llm_model) if self.llm_model else None
+
+
 class Config(_Section):
     business: Business = Field(default_factory=Business)
     asterisk: Asterisk = Field(default_factory=Asterisk)
@@ -109,6 +129,7 @@ class Config(_Section):
     staff: Staff = Field(default_factory=Staff)
     trunk: Trunk = Field(default_factory=Trunk)
     speech: Speech = Field(default_factory=Speech)
+    brain: Brain = Field(default_factory=Brain)
 
 
 def _describe(err: ValidationError) -> str:
