@@ -199,6 +199,15 @@ def _running_config(home: Home) -> str | None:
         return None
 
 
+def problems(home: Home) -> list[str]:
+    """Engines the running supervisor could not load (it answers calls degraded)."""
+    try:
+        found = json.loads((home.run_dir / "supervisor.ready").read_text()).get("problems")
+    except (FileNotFoundError, ValueError, AttributeError):
+        return []
+    return [str(p) for p in found] if isinstance(found, list) else []
+
+
 def up(home: Home) -> UpResult:
     started = start_asterisk(prepare(home), home)
     if (pid := runtime.read_pid(home.supervisor_pid)) is not None:
@@ -252,6 +261,8 @@ def status(home: Home) -> dict[str, object]:
         "receptionist_app": cfg.asterisk.app in apps,
         "running": sup is not None and cfg.asterisk.app in apps,
     }
+    if sup is not None and (found := problems(home)):
+        state["problems"] = found
     if cfg.trunk.enabled:
         state["trunk"] = trunk_status(cfg, home) if ari == 200 else "unknown"
     return state

@@ -13,20 +13,25 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 from appliance.ari.client import AriClient, AriSettings
 from appliance.ari.local import local_settings
 from appliance.ari.stream import EventStream
-from appliance.calls.listener import RecordingListener
 from appliance.calls.manager import CallManager
 from appliance.calls.session import CallDeps
 from appliance.config import Config
+from appliance.conversation import loader
+from appliance.conversation.engine import Conversation, Engines, Settings
+from appliance.conversation.turns import TurnConfig
 from appliance.home import ARI_PASSWORD_FILE, Home
 from appliance.media import codec_by_name, send_codec_for
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache
 from appliance.speech.piper_tts import PiperTts
+from appliance.speech.webrtc_vad import WebRtcVad
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ class Supervisor:
     cfg: Config
     home: Home
     config_digest: str = ""  # of the config it runs with: `appliance up` restarts on change
+    problems: list[str] = field(default_factory=list)  # engines that failed to load
 
     def ari_settings(self) -> AriSettings:
         if self.home.read_secret(ARI_PASSWORD_FILE) is None:
@@ -51,6 +57,10 @@ class Supervisor:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
+        # Every call runs STT, LLM, TTS and record writes in threads: the default pool
+        # (cores + 4) would let a few busy calls starve the others.
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=64,
+                                                     thread_name_prefix="work"))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         settings = self.ari_settings()
@@ -59,9 +69,23 @@ class Supervisor:
         t0 = time.monotonic()
         tts = await asyncio.to_thread(PiperTts.load, self.cfg.speech.voice_path)
         phrases = PhraseCache(tts, send_codec.sample_rate, self.home.cache_dir / "phrases")
-        await asyncio.to_thread(phrases.warm, [self.cfg.business.greeting])
+        await asyncio.to_thread(loader.warm_phrases, phrases, self.cfg.business.greeting)
         log.info("speech ready in %.1f s", time.monotonic() - t0)
+        loaded = await asyncio.to_thread(loader.load, self.cfg, self.home)
+        self.problems = loaded.problems
         store = await asyncio.to_thread(CallStore, self.home.db_file)
+        engines = Engines(stt=loaded.stt, tts=tts, phrases=phrases,
+                          answerer=loaded.answerer,  # type: ignore[arg-type]
+                          vad_factory=WebRtcVad, store=store,
+                          recordings_dir=self.home.recordings_dir)
+        rc = self.cfg.receptionist
+        settings_ = Settings(turns=TurnConfig(end_hangover_ms=rc.end_silence_ms),
+                             reprompt_s=rc.reprompt_seconds, max_reprompts=rc.max_reprompts,
+                             message_max_s=rc.message_max_seconds)
+
+        def conversation(port: Any) -> Conversation:
+            return Conversation(engines, port, settings_, self.cfg.business.greeting)
+
         ari = AriClient(settings)
         try:
             info = await ari.info()  # fails fast and clearly on wrong credentials
@@ -70,7 +94,9 @@ class Supervisor:
                 ari=ari, app=settings.app, codec=codec, send_codec=send_codec, store=store,
                 phrases=phrases,
                 greeting=self.cfg.business.greeting,
-                listener_factory=lambda: RecordingListener(self.home.recordings_dir),
+                listener_factory=conversation,
+                staff_ring_seconds=self.cfg.staff.ring_seconds,
+                has_staff=bool(self.cfg.staff.extensions),
             )
             manager = CallManager(deps)
 
@@ -95,10 +121,13 @@ class Supervisor:
         finally:
             await ari.close()
             store.close()
+            if loaded.kb is not None:
+                loaded.kb.close()
             self.home.run_dir.joinpath("supervisor.ready").unlink(missing_ok=True)
 
     def _write_ready(self) -> None:
         path = self.home.run_dir / "supervisor.ready"
         path.write_text(json.dumps({"pid": os.getpid(), "at": time.time(),
-                                    "config": self.config_digest}) + "\n")
+                                    "config": self.config_digest,
+                                    "problems": self.problems}) + "\n")
 

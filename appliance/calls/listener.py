@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,9 @@ class CallerAudioListener(ABC):
         """Called on every exit path; returns a path or note for the call record."""
 
 
-ListenerFactory = Callable[[], CallerAudioListener]
+# Called with the call session (the conversation talks back through it: see
+# conversation.engine.CallPort).
+ListenerFactory = Callable[[Any], CallerAudioListener]
 
 
 class RecordingListener(CallerAudioListener):

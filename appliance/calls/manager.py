@@ -13,6 +13,7 @@ from typing import Any
 from appliance.ari.client import AriError
 from appliance.ari.events import AriEvent, StasisStart
 from appliance.calls.session import BRIDGE_PREFIX, MEDIA_PREFIX, CallDeps, CallSession
+from appliance.calls.transfer import STAFF_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class CallManager:
         self.deps = deps
         self._by_channel: dict[str, CallSession] = {}
         self._tasks: dict[CallSession, asyncio.Task[None]] = {}
+        self._orphans: set[asyncio.Task[None]] = set()
 
     @property
     def active(self) -> list[CallSession]:
@@ -31,6 +33,12 @@ class CallManager:
         if isinstance(event, StasisStart) and event.channel.id not in self._by_channel:
             if event.channel.id.startswith(MEDIA_PREFIX):
                 return  # an ExternalMedia leg of a call that already ended
+            if event.channel.id.startswith(STAFF_PREFIX):
+                # A staff phone answered a transfer for a call that has ended meanwhile.
+                task = asyncio.create_task(self._hangup(event.channel.id))
+                self._orphans.add(task)
+                task.add_done_callback(self._orphans.discard)
+                return
             self._start_call(event)
             return
         channel_id = event.channel_id
@@ -44,16 +52,27 @@ class CallManager:
         session = CallSession(self.deps, event)
         self._by_channel[session.call_id] = session
         self._by_channel[session.media_id] = session
+        session.attach = functools.partial(self._attach, session)
         task = asyncio.create_task(session.run(), name=f"call-{session.call_id}")
         self._tasks[session] = task
         task.add_done_callback(functools.partial(self._finished, session))
         log.info("call %s from %r (%s)", session.call_id, event.channel.caller_number,
                  event.channel.name)
 
+    def _attach(self, session: CallSession, channel_id: str) -> None:
+        """Route a channel the call created (a staff leg) to that call."""
+        self._by_channel[channel_id] = session
+
     def _finished(self, session: CallSession, _task: asyncio.Task[None]) -> None:
         self._tasks.pop(session, None)
-        self._by_channel.pop(session.call_id, None)
-        self._by_channel.pop(session.media_id, None)
+        for cid in [c for c, s in self._by_channel.items() if s is session]:
+            del self._by_channel[cid]
+
+    async def _hangup(self, channel_id: str) -> None:
+        try:
+            await self.deps.ari.hangup(channel_id)
+        except AriError as e:
+            log.warning("cannot hang up %s: %s", channel_id, e)
 
     async def reconcile(self) -> None:
         """After a (re)connect, make Asterisk and our calls agree.
@@ -75,7 +94,8 @@ class CallManager:
                 session.channel_gone()
         orphans = [c for c in channels if c["id"] not in self._by_channel]
         # Callers first, and out of Stasis before their bridges go (see CallSession._cleanup).
-        parked = [c["id"] for c in orphans if self._in_our_app(c)]
+        parked = [c["id"] for c in orphans
+                  if self._in_our_app(c) and not c["id"].startswith(STAFF_PREFIX)]
         for cid in parked:
             log.warning("caller %s was left in the app: sending it to the staff", cid)
             try:
@@ -85,7 +105,7 @@ class CallManager:
                 log.warning("cannot hand over caller %s: %s", cid, e)
         await self._wait_out_of_stasis(parked)
         for chan in orphans:
-            if chan["id"].startswith(MEDIA_PREFIX):
+            if chan["id"].startswith((MEDIA_PREFIX, STAFF_PREFIX)):
                 log.warning("releasing orphaned media channel %s", chan["id"])
                 try:
                     await ari.hangup(chan["id"])

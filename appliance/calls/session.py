@@ -13,13 +13,21 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from appliance.ari.client import AriClient, AriError
-from appliance.ari.events import AriEvent, ChannelDestroyed, StasisEnd, StasisStart
+from appliance.ari.events import (
+    AriEvent,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    StasisEnd,
+    StasisStart,
+)
 from appliance.calls.listener import CallerAudioListener, CallInfo, ListenerFactory
+from appliance.calls.transfer import StaffLeg, ringback
 from appliance.media import Codec, RtpEndpoint
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache
@@ -44,6 +52,8 @@ class CallDeps:
     greeting: str
     listener_factory: ListenerFactory
     fallback_label: str = "fallback"
+    staff_ring_seconds: int = 20
+    has_staff: bool = True
 
 
 def call_source(channel_name: str) -> str:
@@ -70,6 +80,9 @@ class CallSession:
         self._status = "failed"
         self._error = ""
         self.handoff_on_exit = False  # set on supervisor shutdown: send caller to staff
+        self.attach: Callable[[str], None] = lambda channel_id: None  # set by the manager
+        self._staff: StaffLeg | None = None
+        self._transferred = False
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -84,6 +97,8 @@ class CallSession:
             await self._setup()
             self._status = "completed"
             await self._wait_for_hangup()
+            if self._transferred:
+                self._status = "transferred"
         except asyncio.CancelledError:
             self._status = "interrupted"
             raise
@@ -123,7 +138,7 @@ class CallSession:
         self.bridge_id = str(bridge["id"])
         await ari.add_to_bridge(self.bridge_id, self.call_id, self.media_id)
         self.say(await greeting)
-        self._listener = self.deps.listener_factory()
+        self._listener = self.deps.listener_factory(self)
         await self._listener.start(CallInfo(self.call_id, self.channel.caller_number,
                                             codec.sample_rate))
         self._tasks.append(asyncio.create_task(self._pump_caller_audio()))
@@ -132,6 +147,58 @@ class CallSession:
         """Queue speech (int16 at the send codec's rate) to the caller."""
         if self.endpoint is not None:
             self.endpoint.enqueue(audio.astype("<i2").tobytes())
+
+    # -- CallPort (what the conversation may do) -------------------------------------
+
+    def play(self, audio: np.ndarray) -> None:
+        self.say(audio)
+
+    def stop_playback(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.clear()
+
+    @property
+    def playing(self) -> bool:
+        return self.endpoint is not None and self.endpoint.playing
+
+    async def drain(self) -> None:
+        if self.endpoint is not None:
+            await self.endpoint.drain()
+
+    async def hangup(self) -> None:
+        await self.deps.ari.hangup(self.call_id)
+
+    async def transfer(self) -> bool:
+        """Ring the staff (the caller hears ringback); on answer, bridge them to the caller."""
+        if not self.deps.has_staff or self.bridge_id is None:
+            return False
+        leg = self._staff = StaffLeg(self.deps.ari, self.deps.app, self.channel.caller_number,
+                                     self.channel.caller_name, self.deps.staff_ring_seconds)
+        self.attach(leg.channel_id)
+        tone = ringback(self.deps.send_codec.sample_rate)
+        ringing = asyncio.create_task(self._loop_audio(tone), name="ringback")
+        try:
+            answered = await leg.ring()
+        finally:
+            ringing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ringing
+            self.stop_playback()
+        if not answered:
+            self._staff = None
+            return False
+        # The bot leaves the conversation: the staff phone takes its place in the bridge.
+        await self.deps.ari.post(f"/bridges/{self.bridge_id}/removeChannel",
+                                 channel=self.media_id)
+        await self.deps.ari.add_to_bridge(self.bridge_id, leg.channel_id)
+        self._transferred = True
+        log.info("call %s: transferred to the staff (%s)", self.call_id, leg.channel_id)
+        return True
+
+    async def _loop_audio(self, audio: np.ndarray) -> None:
+        while True:
+            self.say(audio)
+            await self.drain()
 
     async def _pump_caller_audio(self) -> None:
         assert self.endpoint is not None and self._listener is not None
@@ -155,11 +222,22 @@ class CallSession:
     async def _wait_for_hangup(self) -> None:
         while True:
             event = await self.events.get()
+            staff = self._staff
+            if staff is not None and event.channel_id == staff.channel_id:
+                staff.on_event(event)
+                if self._transferred and staff.gone.is_set():
+                    return  # the staff member hung up: the call is over
+                continue
+            if isinstance(event, ChannelDtmfReceived) and event.channel_id == self.call_id:
+                dtmf = getattr(self._listener, "dtmf", None)
+                if dtmf is not None:
+                    dtmf(event.digit)
+                continue
             if isinstance(event, StasisEnd | ChannelDestroyed):
                 if event.channel_id == self.call_id:
                     self._hung_up = isinstance(event, ChannelDestroyed) or self._hung_up
                     return
-                if event.channel_id == self.media_id:
+                if event.channel_id == self.media_id and not self._transferred:
                     self._media_created = False
                     raise AriError("the ExternalMedia channel went away")
 
@@ -200,7 +278,9 @@ class CallSession:
         # The caller goes first, and leaves Stasis before its bridge is torn down: a channel
         # still in a bridge that goes away carries a soft hangup into the dialplan, and the
         # fallback Dial() then hangs up instead of ringing the staff (seen with Asterisk 22).
+        staff = self._staff
         for what, op in (
+            ("staff leg", lambda: staff.hangup() if staff and not staff.gone.is_set() else None),
             ("caller", self._release_caller),
             ("media channel", lambda: ari.hangup(self.media_id) if self._media_created else None),
             ("bridge", lambda: ari.destroy_bridge(self.bridge_id) if self.bridge_id else None),

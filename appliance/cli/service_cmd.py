@@ -74,6 +74,13 @@ def cmd_up(args: argparse.Namespace, home: Home) -> int:
     state = lifecycle.status(home)
     print(f"appliance up: supervisor pid {result.supervisor_pid}, "
           f"Asterisk pid {state['asterisk_pid']}, home {home.root}")
+    found = lifecycle.problems(home)
+    for problem in found:
+        print(f"error: {problem}", file=sys.stderr)
+    if found:
+        print("error: the appliance is running degraded: callers hear an apology and are "
+              "put through to the staff or asked to leave a message", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -187,6 +187,10 @@ def fallback_sound(home: Home) -> Path:
     return home.sounds_dir / "fallback"
 
 
+TRANSFER_CONTEXT = "staff-transfer"
+TRANSFER_EXTEN = "staff"
+
+
 def _extensions_conf(cfg: Config, home: Home) -> str:
     app = cfg.asterisk.app
     staff = "&".join(f"PJSIP/{e}" for e in cfg.staff.extensions)
@@ -199,6 +203,8 @@ def _extensions_conf(cfg: Config, home: Home) -> str:
                         "exten => _+X.,1,Goto(receptionist,s,1)\n")
     staff_routes = "".join(f"exten => {e},1,Dial(PJSIP/{e},30)\n same => n,Hangup()\n"
                            for e in cfg.staff.extensions)
+    ring_all = (f"exten => {TRANSFER_EXTEN},1,Dial({staff},{cfg.staff.ring_seconds})\n"
+                " same => n,Hangup()\n") if staff else ""
     return f"""[general]
 static = yes
 writeprotect = yes
@@ -225,10 +231,10 @@ exten => {rx},1,Goto(receptionist,s,1)
 [from-staff]
 exten => {rx},1,Goto(receptionist,s,1)
 {staff_routes}
-; Transfers from the supervisor only ever reach configured staff extensions.
+; Transfers from the supervisor only ever reach configured staff extensions: the
+; supervisor originates Local/staff@staff-transfer, which rings all of them at once.
 [staff-transfer]
-{staff_routes}
-"""
+{staff_routes}{ring_all}"""
 
 
 def _manager_conf() -> str:

@@ -198,7 +198,8 @@ class CallStore:
                                           transcript))
 
     def messages(self, call_id: str | None = None) -> list[MessageRecord]:
-        sql, args = "SELECT * FROM messages ORDER BY at", ()
+        sql = "SELECT * FROM messages ORDER BY at"
+        args: tuple[str, ...] = ()
         if call_id is not None:
             sql, args = "SELECT * FROM messages WHERE call_id = ? ORDER BY at", (call_id,)
         with self._lock:

@@ -1,0 +1,431 @@
+"""The receptionist's side of one call: listens (``Ear``), answers (``Reply``), hands off.
+
+A ``CallerAudioListener``: the call session feeds it the caller's frames and DTMF digits and
+gives it a ``CallPort`` to talk back through. All its work runs in tasks it owns, cancelled
+in ``stop()``; a message being recorded when the caller hangs up is still saved.
+
+Flow per caller turn: intent first (goodbye, a person, a message, yes/no to an offer), then
+a question goes to the answerer. A reply can be started speculatively when the caller pauses
+and is released the moment the turn is confirmed over (or dropped if they go on talking),
+which hides most of the answer time inside the end-of-turn silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from appliance.brain.llm import Message as ChatMessage
+from appliance.calls.listener import CallerAudioListener, CallInfo, RecordingListener
+from appliance.conversation.ear import (
+    CallerPaused,
+    CallerResumed,
+    CallerSpeaking,
+    Ear,
+    EarEvent,
+    EarFailed,
+    Utterance,
+)
+from appliance.conversation.intents import Intent, classify, is_filler
+from appliance.conversation.lines import LINES
+from appliance.conversation.message import Message, tone
+from appliance.conversation.reply import AnswerSource, Player, Reply
+from appliance.conversation.turns import TurnConfig
+from appliance.records.store import CallStore, TurnRecord
+from appliance.speech.phrases import PhraseCache
+from appliance.speech.stt import SpeechToText
+from appliance.speech.tts import TextToSpeech
+from appliance.speech.vad import Vad
+
+log = logging.getLogger(__name__)
+
+
+class CallPort(Player, Protocol):
+    """What the conversation may do to its call (implemented by ``CallSession``)."""
+
+    @property
+    def playing(self) -> bool: ...
+
+    async def drain(self) -> None: ...
+
+    async def transfer(self) -> bool:
+        """Ring the configured staff; True once one answered (the call is theirs now)."""
+        ...
+
+    async def hangup(self) -> None: ...
+
+
+@dataclass
+class Engines:
+    """Shared by all calls (loaded once by the supervisor)."""
+
+    stt: SpeechToText | None
+    tts: TextToSpeech
+    phrases: PhraseCache
+    answerer: AnswerSource | None  # None: the LLM could not be loaded (apologise, hand off)
+    vad_factory: Callable[[int], Vad]
+    store: CallStore
+    recordings_dir: Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    turns: TurnConfig = field(default_factory=TurnConfig)
+    pause_ms: int = 250
+    reprompt_s: float = 8.0
+    max_reprompts: int = 2
+    hold_on_s: float = 2.5  # no reply audio yet after this: say "one moment" (no dead air)
+    message_max_s: float = 90.0
+    message_end_silence_s: float = 2.5
+
+
+@dataclass(frozen=True)
+class Dtmf:
+    digit: str
+
+
+Event = EarEvent | Dtmf
+
+
+class Conversation(CallerAudioListener):
+    def __init__(self, engines: Engines, port: CallPort, settings: Settings | None = None,
+                 greeting: str = "") -> None:
+        self.engines = engines
+        self.port = port
+        self.settings = settings or Settings()
+        self.greeting = greeting
+        self.call: CallInfo | None = None
+        self.history: list[ChatMessage] = []
+        self.ear: Ear | None = None
+        self.reply: Reply | None = None  # the reply playing (released) or being held
+        self._turn: TurnRecord | None = None  # the record of ``reply``'s turn
+        self._turns = 0
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._recorder = RecordingListener(engines.recordings_dir)
+        self._message: Message | None = None
+        self._offer = False  # the bot just offered a person or a message
+        self._idle_since = time.monotonic()
+        self._reprompts = 0
+        self._wall = time.time() - time.monotonic()  # monotonic -> epoch for the records
+        self._waiting_since: float | None = None  # a released reply has not spoken yet
+        self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
+
+    # -- CallerAudioListener ------------------------------------------------------------
+
+    async def start(self, call: CallInfo) -> None:
+        self.call = call
+        await self._recorder.start(call)
+        if self.greeting:
+            self._transcript("bot", self.greeting)
+        if self.engines.stt is None:
+            self._events.put_nowait(EarFailed("no speech recognizer is loaded"))
+        else:
+            self.ear = Ear(self.engines.stt, self.engines.vad_factory(call.sample_rate),
+                           call.sample_rate, self.settings.turns, self.settings.pause_ms)
+            self.ear.events = self._events  # type: ignore[assignment]
+            self.ear.bot_started_speaking()  # the greeting is playing
+            self._tasks.append(asyncio.create_task(self.ear.run(), name="ear"))
+        self._tasks.append(asyncio.create_task(self._main(), name="conversation"))
+        self._tasks.append(asyncio.create_task(self._writer(), name="records"))
+
+    def feed(self, frame: bytes) -> None:
+        self._recorder.feed(frame)
+        if self.ear is not None:
+            self.ear.feed(frame)
+
+    def dtmf(self, digit: str) -> None:
+        self._events.put_nowait(Dtmf(digit))
+
+    async def stop(self) -> str:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.reply is not None:
+            await self.reply.cancel()
+            self._finish_turn()
+        if self._message is not None and self.call is not None:
+            await self._message.save(self.engines.store, self.engines.stt,
+                                     self.engines.recordings_dir)
+        while not self._writes.empty():
+            await asyncio.to_thread(self._writes.get_nowait())
+        return await self._recorder.stop()
+
+    # -- main loop ------------------------------------------------------------------------
+
+    async def _main(self) -> None:
+        while True:
+            try:
+                event = await asyncio.wait_for(self._events.get(), 0.2)
+            except TimeoutError:
+                if await self._tick():
+                    return
+                continue
+            if await self._handle(event):
+                return
+
+    async def _handle(self, event: Event) -> bool:
+        """Act on one event; True when the conversation is over."""
+        if isinstance(event, CallerSpeaking):
+            self._reprompts = 0
+            if self.port.playing or (self.reply is not None and not self.reply.done):
+                await self._barge_in(event.at)
+        elif isinstance(event, CallerPaused):
+            self._speculate(event.text)
+        elif isinstance(event, CallerResumed):
+            if self.reply is not None and not self.reply.released:
+                await self._drop_reply()
+        elif isinstance(event, Utterance):
+            self._idle_since = time.monotonic()
+            return await self._on_utterance(event)
+        elif isinstance(event, EarFailed):
+            log.error("call %s: %s", self._call_id, event.reason)
+            return await self._apologise_and_hand_off()
+        elif isinstance(event, Dtmf) and event.digit == "0":
+            return await self._hand_off()
+        return False
+
+    async def _tick(self) -> bool:
+        now = time.monotonic()
+        reply = self.reply
+        if reply is not None:
+            if reply.error:
+                log.error("call %s: reply failed: %s", self._call_id, reply.error)
+                self._finish_turn()
+                return await self._apologise_and_hand_off()
+            if reply.released and reply.times.first_rtp_sent is None:
+                if self._waiting_since is None:
+                    self._waiting_since = now
+                elif now - self._waiting_since > self.settings.hold_on_s:
+                    self._say(LINES.hold_on)  # still thinking: never leave the caller in silence
+                    self._waiting_since = now
+            if reply.done and not self.port.playing:
+                self._finish_turn()
+                self._idle_since = now
+            return False
+        if self.port.playing or (self.ear is not None and self.ear.detector.in_speech):
+            self._idle_since = now
+            return False
+        if now - self._idle_since >= self.settings.reprompt_s:
+            self._reprompts += 1
+            if self._reprompts > self.settings.max_reprompts:
+                await self._say_and_wait(LINES.silent_goodbye)
+                await self.port.hangup()
+                return True
+            self._say(LINES.reprompt)
+            self._idle_since = now
+        return False
+
+    async def _on_utterance(self, u: Utterance) -> bool:
+        if is_filler(u.text):
+            if self.reply is not None and not self.reply.released:
+                await self._drop_reply()
+            if not u.text.strip() and u.speech_end - u.speech_start > 1.0:
+                self._say(LINES.didnt_catch)  # a real sentence we could not make out
+            return False
+        intent = classify(u.text, offer_pending=self._offer)
+        self._transcript("caller", u.text)
+        if intent is not Intent.QUESTION and self.reply is not None:
+            await self._drop_reply()
+        self._offer = False
+        if intent is Intent.GOODBYE:
+            self._note_turn(u, LINES.goodbye, "goodbye")
+            await self._say_and_wait(LINES.goodbye)
+            await self.port.hangup()
+            return True
+        if intent in (Intent.HUMAN, Intent.YES):
+            self._note_turn(u, LINES.connecting, "handoff")
+            return await self._hand_off()
+        if intent is Intent.MESSAGE:
+            self._note_turn(u, LINES.message_prompt, "message")
+            return await self._take_message()
+        if intent is Intent.NO:
+            self._note_turn(u, LINES.anything_else, "no")
+            self._say(LINES.anything_else)
+            return False
+        if self.engines.answerer is None:
+            self._note_turn(u, LINES.apology, "error")
+            return await self._apologise_and_hand_off()
+        reply = self.reply
+        if reply is None or reply.question != u.text or reply.cancelled:
+            if reply is not None:
+                await self._drop_reply()
+            reply = self._new_reply(u.text)
+            reply.start()
+        else:
+            reply.release()
+        self._turn = self._record_for(u)
+        self._waiting_since = None
+        return False
+
+    # -- replies ------------------------------------------------------------------------
+
+    def _new_reply(self, question: str) -> Reply:
+        assert self.engines.answerer is not None
+        self.reply = Reply(question, self.engines.answerer, list(self.history),
+                           self.engines.tts, self.engines.phrases, self.port,
+                           on_first_audio=self._bot_speaks)
+        return self.reply
+
+    def _speculate(self, text: str) -> None:
+        if self.engines.answerer is None or self._message is not None or is_filler(text):
+            return
+        if classify(text, offer_pending=self._offer) is not Intent.QUESTION:
+            return
+        if self.reply is not None:
+            return  # a reply (playing or held) is already there
+        self._new_reply(text).start(held=True)
+
+    async def _drop_reply(self) -> None:
+        if self.reply is not None:
+            await self.reply.cancel()
+            self.reply = None
+            self._turn = None
+
+    async def _barge_in(self, at: float) -> None:
+        reply = self.reply
+        if reply is not None and reply.released:
+            log.info("call %s: caller barged in", self._call_id)
+            await reply.cancel()
+            if self._turn is not None:
+                self._turn.barge_in_at = at + self._wall
+            self._finish_turn()
+        elif reply is not None:
+            await self._drop_reply()
+        self.port.stop_playback()  # also stops a greeting or a fixed line
+
+    def _finish_turn(self) -> None:
+        """Write the record of the current reply's turn and forget the reply."""
+        reply, turn = self.reply, self._turn
+        self.reply, self._turn = None, None
+        if reply is None or turn is None:
+            return
+        turn.reply = reply.text
+        turn.route = reply.trace.route or ("error" if reply.error else "")
+        turn.passages = list(reply.trace.passages)
+        for name, mono in (("retrieval_done", reply.trace.retrieval_done),
+                           ("first_token", reply.trace.first_token),
+                           ("first_clause", reply.times.first_clause),
+                           ("first_tts_audio", reply.times.first_tts_audio),
+                           ("first_rtp_sent", reply.times.first_rtp_sent)):
+            setattr(turn, name, None if mono is None else mono + self._wall)
+        turn.reply_end = time.time()
+        if reply.text:
+            self.history += [ChatMessage("user", reply.question),
+                             ChatMessage("assistant", reply.text)]
+            self._transcript("bot", reply.text)
+        self._offer = reply.trace.route in ("not_found", "guarded")
+        self._save_turn(turn)
+
+    def _record_for(self, u: Utterance) -> TurnRecord:
+        turn = TurnRecord(self._call_id, self._turns, u.text, "", "",
+                          speech_start=u.speech_start + self._wall,
+                          speech_end=u.speech_end + self._wall,
+                          stt_final=u.stt_final + self._wall)
+        self._turns += 1
+        return turn
+
+    def _note_turn(self, u: Utterance, said: str, route: str) -> None:
+        """A turn answered by the call flow itself (no reply from the answerer)."""
+        turn = self._record_for(u)
+        turn.reply, turn.route = said, route
+        turn.reply_end = time.time()
+        self._transcript("bot", said)
+        self._save_turn(turn)
+
+    # -- handoff and messages -------------------------------------------------------------
+
+    async def _apologise_and_hand_off(self) -> bool:
+        await self._say_and_wait(LINES.apology)
+        return await self._hand_off()
+
+    async def _hand_off(self) -> bool:
+        await self._drop_reply()
+        await self._say_and_wait(LINES.connecting)
+        if await self.port.transfer():
+            return True  # a person has the caller now
+        self._drain_events()
+        self._say(LINES.nobody)
+        self._offer = True
+        self._idle_since = time.monotonic()
+        return False
+
+    async def _take_message(self) -> bool:
+        assert self.call is not None
+        await self._say_and_wait(LINES.message_prompt)
+        self.port.play(tone(self.engines.phrases.rate))
+        await self.port.drain()
+        self._drain_events()
+        msg = self._message = Message(self.call.call_id, self.call.caller_number,
+                                      self.call.sample_rate)
+        if self.ear is not None:
+            self.ear.tap = msg.frames
+        last = time.monotonic()
+        while time.monotonic() - msg.started < self.settings.message_max_s:
+            try:
+                event = await asyncio.wait_for(self._events.get(), 0.2)
+            except TimeoutError:
+                talking = self.ear is not None and self.ear.detector.in_speech
+                if not talking and time.monotonic() - last >= \
+                        self.settings.message_end_silence_s:
+                    break
+                continue
+            last = time.monotonic()
+            if isinstance(event, Utterance) and event.text.strip():
+                msg.texts.append(event.text)
+        if self.ear is not None:
+            self.ear.tap = None
+        transcript = await msg.save(self.engines.store, self.engines.stt,
+                                    self.engines.recordings_dir)
+        self._transcript("message", transcript)
+        await self._say_and_wait(LINES.message_saved)
+        await self.port.hangup()
+        return True
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @property
+    def _call_id(self) -> str:
+        return self.call.call_id if self.call else "?"
+
+    def _bot_speaks(self) -> None:
+        if self.ear is not None:
+            self.ear.bot_started_speaking()
+
+    def _say(self, text: str) -> None:
+        """A fixed line (pre-synthesized at startup, so it plays even if TTS is broken)."""
+        self.port.play(self.engines.phrases.get(text))
+        self._bot_speaks()
+
+    async def _say_and_wait(self, text: str) -> None:
+        self._say(text)
+        await self.port.drain()
+
+    def _drain_events(self) -> None:
+        while not self._events.empty():
+            self._events.get_nowait()
+
+    def _transcript(self, speaker: str, text: str) -> None:
+        if self.call is not None and text:
+            call_id, at, store = self.call.call_id, time.time(), self.engines.store
+            self._writes.put_nowait(lambda: store.add_transcript(call_id, at, speaker, text))
+
+    def _save_turn(self, turn: TurnRecord) -> None:
+        self._writes.put_nowait(lambda: self.engines.store.add_turn(turn))
+
+    async def _writer(self) -> None:
+        """Records go to SQLite in order, off the event loop."""
+        while True:
+            write = await self._writes.get()
+            try:
+                await asyncio.to_thread(write)
+            except Exception:
+                log.exception("call %s: cannot write a record", self._call_id)
