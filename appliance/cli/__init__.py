@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance.cli import call_cmd, config_cmd, kb_cmd, models_cmd, service_cmd
+from appliance.cli import bench_cmd, call_cmd, config_cmd, kb_cmd, models_cmd, service_cmd
 from appliance.home import Home, default_home
 
 Handler = Callable[[argparse.Namespace, Home], int]
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     service_cmd.register(sub)
     config_cmd.register(sub)
     call_cmd.register(sub)
+    bench_cmd.register(sub)
     models_cmd.register(sub)
     kb_cmd.register(sub)
     return parser
