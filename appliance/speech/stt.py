@@ -31,6 +31,14 @@ class SttStream(ABC):
     def finish(self) -> str:
         """End the utterance and return the final transcript; idempotent."""
 
+    def endpointed(self) -> bool:
+        """True once the engine's own endpointer has detected the end of the utterance.
+
+        Sticky: it reflects all audio accepted so far. Engines without an endpointer
+        (PocketSphinx) always say False; the caller's VAD decides the turn's end then.
+        """
+        return False
+
     def close(self) -> None:
         """Abandon the utterance (caller hung up); releases the engine's resources."""
         self.finish()
