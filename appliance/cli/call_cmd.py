@@ -35,7 +35,7 @@ class _TurnAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
         turns = getattr(ns, "turns", None) or []
-        turns.append(("say" if option_string == "--say" else "audio", values))
+        turns.append((str(option_string).lstrip("-"), values))
         ns.turns = turns
 
 
@@ -45,6 +45,11 @@ def register(sub: Any) -> None:
                    help="a caller turn spoken by the caller voice (repeatable)")
     p.add_argument("--audio", action=_TurnAction, metavar="WAV", dest="turns",
                    help="a caller turn from a mono WAV file (repeatable)")
+    p.add_argument("--pause", action=_TurnAction, metavar="S", dest="turns", type=float,
+                   help="wait S seconds before the next turn (e.g. while the staff rings)")
+    p.add_argument("--barge-in", action=_TurnAction, metavar="MS", dest="turns", type=int,
+                   help="speak the next turn MS ms after the bot's reply starts, "
+                        "interrupting it (its report gets bot_stopped_ms)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S",
                    help="give up after S seconds (default 120)")
@@ -111,8 +116,10 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
                 read_wav(Path(value))
             except ValueError as e:
                 return fail(str(e), 2)
-        elif not value.strip():
+        elif kind == "say" and not value.strip():
             return fail("--say needs some text", 2)
+        elif kind in ("pause", "barge-in") and value < 0:
+            return fail(f"--{kind} must not be negative", 2)
     if args.timeout <= 0:
         return fail("--timeout must be positive", 2)
     try:
@@ -124,8 +131,19 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
     from appliance.testcall.run import load_turn_audio, run_call
 
     voice = EspeakTts() if any(k == "say" for k, _ in args.turns) else None
-    turns = [load_turn_audio(v if k == "say" else None, Path(v) if k == "audio" else None,
-                             voice) for k, v in args.turns]
+    turns = []
+    pause, barge = 0.0, None
+    for kind, value in args.turns:
+        if kind == "pause":
+            pause += value
+        elif kind == "barge-in":
+            barge = value
+        else:
+            turn = load_turn_audio(value if kind == "say" else None,
+                                   Path(value) if kind == "audio" else None, voice)
+            turn.pause_s, turn.barge_in_ms = pause, barge
+            turns.append(turn)
+            pause, barge = 0.0, None
     settings = local_settings(cfg, home)
     report = asyncio.run(run_call(settings, cfg.receptionist.extension, turns,
                                   caller_engines(), home.db_file, args.timeout))

@@ -35,6 +35,7 @@ from appliance.speech.vad import Vad
 log = logging.getLogger(__name__)
 
 PRE_ROLL_FRAMES = 15  # 300 ms of audio before the detected start also goes to the STT
+GAP_S = 0.2  # no frame for this long: the line is silent (no RTP), count it as silence
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,13 @@ class Ear:
                 except TimeoutError:
                     # No RTP while nobody talks (Asterisk's bridge sends nothing then): the
                     # silence still has to count, or a turn would never end.
+                    # Only after a real gap: under load frames arrive in bursts, and silence
+                    # slipped in between them would cut the caller's words apart.
                     now = time.monotonic()
-                    while last is not None and last + 2 * frame_s <= now:
-                        last += frame_s
-                        self._on_frame(silence, last)
+                    if last is not None and now - last >= GAP_S:
+                        while last + 2 * frame_s <= now:
+                            last += frame_s
+                            self._on_frame(silence, last)
                     continue
                 if item is None:
                     break

@@ -110,7 +110,8 @@ class Conversation(CallerAudioListener):
         self._tasks: list[asyncio.Task[None]] = []
         self._recorder = RecordingListener(engines.recordings_dir)
         self._message: Message | None = None
-        self._offer = False  # the bot just offered a person or a message
+        # What the bot just offered: "staff" (a person, or a message) or "message" only.
+        self._offer: str | None = None
         self._idle_since = time.monotonic()
         self._reprompts = 0
         self._wall = time.time() - time.monotonic()  # monotonic -> epoch for the records
@@ -231,11 +232,13 @@ class Conversation(CallerAudioListener):
             if not u.text.strip() and u.speech_end - u.speech_start > 1.0:
                 self._say(LINES.didnt_catch)  # a real sentence we could not make out
             return False
-        intent = classify(u.text, offer_pending=self._offer)
+        intent = classify(u.text, offer_pending=self._offer is not None)
         self._transcript("caller", u.text)
         if intent is not Intent.QUESTION and self.reply is not None:
             await self._drop_reply()
-        self._offer = False
+        offer, self._offer = self._offer, None
+        if intent is Intent.YES and offer == "message":
+            intent = Intent.MESSAGE
         if intent is Intent.GOODBYE:
             self._note_turn(u, LINES.goodbye, "goodbye")
             await self._say_and_wait(LINES.goodbye)
@@ -278,7 +281,7 @@ class Conversation(CallerAudioListener):
     def _speculate(self, text: str) -> None:
         if self.engines.answerer is None or self._message is not None or is_filler(text):
             return
-        if classify(text, offer_pending=self._offer) is not Intent.QUESTION:
+        if classify(text, offer_pending=self._offer is not None) is not Intent.QUESTION:
             return
         if self.reply is not None:
             return  # a reply (playing or held) is already there
@@ -322,7 +325,7 @@ class Conversation(CallerAudioListener):
             self.history += [ChatMessage("user", reply.question),
                              ChatMessage("assistant", reply.text)]
             self._transcript("bot", reply.text)
-        self._offer = reply.trace.route in ("not_found", "guarded")
+        self._offer = "staff" if reply.trace.route in ("not_found", "guarded") else None
         self._save_turn(turn)
 
     def _record_for(self, u: Utterance) -> TurnRecord:
@@ -354,7 +357,7 @@ class Conversation(CallerAudioListener):
             return True  # a person has the caller now
         self._drain_events()
         self._say(LINES.nobody)
-        self._offer = True
+        self._offer = "message"
         self._idle_since = time.monotonic()
         return False
 

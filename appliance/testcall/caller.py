@@ -48,6 +48,18 @@ class Received:
                 return t
         return None
 
+    def quiet_after(self, after: float, silence: float) -> float | None:
+        """Start of the first stretch of ``silence`` seconds without sound after ``after``
+        (no packets at all counts as quiet: Asterisk sends nothing while nobody talks)."""
+        quiet_from = after
+        for t, f in self.frames:
+            if t < after or _rms(f) < SPEECH_RMS:
+                continue
+            if t - quiet_from >= silence:
+                return quiet_from
+            quiet_from = t + FRAME_S
+        return quiet_from
+
     def last_sound(self) -> float | None:
         for t, f in reversed(self.frames):
             if _rms(f) >= SPEECH_RMS:

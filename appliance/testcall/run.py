@@ -13,7 +13,7 @@ import numpy as np
 from appliance.ari.client import AriError, AriSettings
 from appliance.records.store import CallStore, TurnRecord
 from appliance.speech.resample import resample
-from appliance.testcall.caller import CallFailed, TestCall
+from appliance.testcall.caller import FRAME_S, SPEECH_RMS, CallFailed, TestCall
 
 CALLER_RATE = 8000
 GREETING_START_TIMEOUT = 5.0
@@ -21,10 +21,15 @@ REPLY_START_TIMEOUT = 8.0
 END_SILENCE = 1.2
 
 
+BARGE_STOP_SILENCE = 0.3  # the bot counts as stopped after this much quiet
+
+
 @dataclass
 class CallerTurn:
     label: str  # the --say text, or the --audio path
     audio_8k: np.ndarray
+    pause_s: float = 0.0  # wait this long after the previous reply before speaking
+    barge_in_ms: int | None = None  # speak this long after the previous reply *started*
 
 
 @dataclass
@@ -32,6 +37,16 @@ class Engines:
     """Blocking helpers, run in threads: caller voice and caller-side transcription."""
 
     transcribe_8k: Any  # Callable[[np.ndarray], str]
+
+
+def speech_onset(audio_8k: np.ndarray) -> float:
+    """Seconds of leading quiet before the caller's voice starts in a turn's audio."""
+    frame = int(CALLER_RATE * FRAME_S)
+    for i in range(0, len(audio_8k) - frame + 1, frame):
+        chunk = audio_8k[i:i + frame].astype(np.float32)
+        if float(np.sqrt(np.mean(chunk * chunk))) >= SPEECH_RMS:
+            return i / CALLER_RATE
+    return 0.0
 
 
 def _ms(start: float, end: float | None) -> int | None:
@@ -66,9 +81,23 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
                     if call.hung_up.is_set():
                         errors.append(f"turn {i}: the appliance hung up")
                         break
+                    await asyncio.sleep(turn.pause_s)
+                    spoke_start = asyncio.get_running_loop().time()
                     spoke_end = await call.speak(turn.audio_8k)
-                    reply = await call.wait_for_speech(spoke_end, REPLY_START_TIMEOUT,
-                                                       END_SILENCE, 60.0)
+                    nxt = turns[i] if i < len(turns) else None
+                    if nxt is not None and nxt.barge_in_ms is not None:
+                        # The next turn interrupts this reply: only wait for it to start.
+                        start = await call.wait_for_speech(spoke_end, REPLY_START_TIMEOUT,
+                                                           0.0, 0.0)
+                        if start is not None:
+                            await asyncio.sleep(nxt.barge_in_ms / 1000)
+                            now = asyncio.get_running_loop().time()
+                            reply = (start[0], now)
+                        else:
+                            reply = None
+                    else:
+                        reply = await call.wait_for_speech(spoke_end, REPLY_START_TIMEOUT,
+                                                           END_SILENCE, 60.0)
                     entry: dict[str, Any] = {
                         "caller": turn.label, "heard_by_bot": None, "reply_text": None,
                         "reply_heard": "", "answer_latency_ms": None, "first_audio_ms": None,
@@ -81,6 +110,11 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
                             call.received.audio(spoke_end, reply[1]))
                         entry["first_audio_ms"] = _ms(spoke_end, reply[0])
                         entry["answer_latency_ms"] = entry["first_audio_ms"]
+                    if turn.barge_in_ms is not None:
+                        onset = spoke_start + speech_onset(turn.audio_8k)
+                        stop = call.received.quiet_after(onset, BARGE_STOP_SILENCE)
+                        # How long the bot went on talking once the caller's voice began.
+                        entry["bot_stopped_ms"] = _ms(onset, stop)
                     report["turns"].append(entry)
         except TimeoutError:
             errors.append(f"the call did not finish within --timeout {limit_s:.0f} s")
