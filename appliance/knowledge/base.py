@@ -105,6 +105,23 @@ class KnowledgeBase:
             self._close_reader()
         return passages or []
 
+    def texts(self) -> builtins.list[str]:
+        """Every chunk's text in the live generation (no order), e.g. to train the recognizer."""
+        for attempt in range(3):
+            index = self._open_reader()
+            if index is None:
+                return []
+            try:
+                texts = index.all().texts
+            except Exception:
+                if attempt == 2:
+                    raise
+                texts = None
+            if self.current_dir() == index.path.parent and texts is not None:
+                return texts  # else a writer swapped generations meanwhile (see search)
+            self._close_reader()
+        return texts or []
+
     def _open_reader(self) -> ChromaIndex | None:
         with self._reader_lock:
             gen = self.current_dir()

@@ -8,6 +8,7 @@ fricatives, e.g. "office" is often heard as "off of").
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,25 +46,56 @@ class PocketSphinxStt(SpeechToText):
     A decoder handles one utterance at a time, so the engine keeps a small pool:
     the first decoder is built here, and another only when utterances overlap
     (concurrent calls). All methods are blocking and thread-safe.
+
+    ``lm_path`` replaces the generic language model, e.g. with the office's own
+    (``appliance.speech.domain_lm.build_for_kb``); the acoustic model and dictionary stay.
     """
 
-    def __init__(self, noise_floor_dbfs: float | None = NOISE_FLOOR_DBFS) -> None:
+    def __init__(self, noise_floor_dbfs: float | None = NOISE_FLOOR_DBFS,
+                 lm_path: Path | None = None) -> None:
         self.sample_rate = SAMPLE_RATE
         self.noise_floor_dbfs = noise_floor_dbfs
-        self._idle: list[Decoder] = [self._new_decoder()]
+        self.lm_path = lm_path
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by use_lm(); decoders of older ones are not pooled again
+        self._born: dict[int, int] = {}
+        self._idle: list[Decoder] = [self._new_decoder()]
+
+    def use_lm(self, lm_path: Path | None) -> None:
+        """Decode later utterances with this language model (ARPA or binary; None: the
+        generic one). A decoder is loaded now, so a bad file raises SttError here and the
+        old model stays; utterances already under way finish with the old model."""
+        decoder = self._load(lm_path)
+        with self._lock:
+            self.lm_path = lm_path
+            self._generation += 1
+            self._born = {id(decoder): self._generation}
+            self._idle = [decoder]
+
+    def _new_decoder(self) -> Decoder:
+        with self._lock:
+            lm_path, generation = self.lm_path, self._generation
+        decoder = self._load(lm_path)
+        with self._lock:
+            self._born[id(decoder)] = generation
+        return decoder
 
     @staticmethod
-    def _new_decoder() -> Decoder:
+    def _load(lm_path: Path | None) -> Decoder:
         # Imported here so `import appliance.speech` stays light.
         from pocketsphinx import Decoder
 
+        if lm_path is not None and not lm_path.is_file():
+            raise SttError(f"language model not found: {lm_path}")
         try:
             # Default config = bundled en-us acoustic model, LM and dictionary.
             # "ERROR" silences the per-utterance INFO chatter on stderr.
-            return Decoder(loglevel="ERROR")
+            if lm_path is None:
+                return Decoder(loglevel="ERROR")
+            return Decoder(lm=str(lm_path), loglevel="ERROR")
         except Exception as e:  # pocketsphinx raises bare RuntimeError/ValueError
-            raise SttError(f"cannot load the pocketsphinx en-us model: {e}") from e
+            what = f"language model {lm_path}" if lm_path else "en-us model"
+            raise SttError(f"cannot load the pocketsphinx {what}: {e}") from e
 
     def _acquire(self) -> Decoder:
         with self._lock:
@@ -73,7 +105,10 @@ class PocketSphinxStt(SpeechToText):
 
     def _release(self, decoder: Decoder) -> None:
         with self._lock:
-            self._idle.append(decoder)
+            if self._born.get(id(decoder)) == self._generation:
+                self._idle.append(decoder)
+            else:  # loaded before use_lm(): let it go
+                self._born.pop(id(decoder), None)
 
     def condition(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Add the noise floor to 16 kHz audio (see NOISE_FLOOR_DBFS)."""
