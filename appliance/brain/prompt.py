@@ -4,10 +4,10 @@ Message order: [system: role + business profile + rules] and a few worked exampl
 same on every call, so llama.cpp keeps its KV cache for them across turns and calls; see
 ``llama_llm``), then the recent turns, and last one user message holding the facts
 retrieved for this question and the question itself. Facts go next to the question
-because the small default model (Qwen2.5-Coder-0.5B) follows what is nearest the end best;
-the examples are what taught it to decline instead of inventing answers (measured on 10
-questions: without them it made up opening days, prices, insurance and pet policies;
-with them 8 of 10 replies were right). It still invents some, hence ``ungrounded_numbers``.
+because the small default model (Qwen2.5-Coder-0.5B) follows what is nearest the end best.
+Prompting alone does not stop it inventing (prices, "yes" to policies), so whether the
+facts answer a question at all is decided in code (``brain.grounding``, ``brain.answerer``);
+the examples mostly teach picking the right fact out of several.
 """
 
 from __future__ import annotations
@@ -34,18 +34,29 @@ DONT_KNOW = ("I'm sorry, I don't have that information. Would you like me to put
 DEFAULT_HISTORY_TURNS = 6
 
 # Worked examples about a made-up business (never the real one: its facts must come only
-# from retrieval). Mostly "not in the facts" cases, the behaviour small models lack.
-_EXAMPLE_FACTS = ("Our address is 12 Main Street.",
-                  "We are open Tuesday to Thursday 8 am to 4 pm.")
-_EXAMPLES = (
-    ("Where are you?", "We are at 12 Main Street."),
-    ("Are you open on Tuesday?", "Yes, on Tuesdays we are open from 8 am to 4 pm."),
-    ("Are you open on Saturday?", "No, we are open Tuesday to Thursday, 8 am to 4 pm."),
-    ("When do you close?", "We close at 4 pm."),
-    ("How much is a checkup?", DONT_KNOW),
-    ("Who is the doctor?", DONT_KNOW),
-    ("Can I bring my child?", DONT_KNOW),
-    ("Do you take card payments?", DONT_KNOW),
+# from retrieval). Each has its own facts with distractors, like retrieval gives: they teach
+# picking the one fact asked for. A few decline: a question the facts do not answer. (The
+# code decides most "not in the facts" cases before the model runs - ``brain.grounding``;
+# with mostly-declining examples the 0.5B model also declined answerable questions.)
+_HOURS = ("Opening hours: We are open Tuesday to Friday from 10 am to 7 pm, and on Saturday "
+          "from 9 am to 2 pm. We are closed on Sundays and Mondays.")
+_PRICES = ("Prices: A men's haircut costs 30 dollars. A women's haircut costs 50 dollars. "
+           "Colouring starts at 80 dollars.")
+_TEAM = ("Our team: Lena Fischer does colouring. Omar Haddad does men's cuts. "
+         "Sara Kim runs the salon.")
+_PLACE = "Location: We are at 5 Oak Road, next to the post office."
+_CARDS = "Q: Can I pay by card? A: Yes, we take cards and cash."
+_EXAMPLES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    ((_HOURS, _PLACE), "How late are you open on Thursday?",
+     "On Thursdays we are open until 7 pm."),
+    ((_PRICES, _TEAM), "What does a women's cut cost?", "A women's haircut costs 50 dollars."),
+    ((_HOURS,), "Are you open on Mondays?",
+     "No, we are closed on Mondays. We are open Tuesday to Saturday."),
+    ((_TEAM, _PRICES), "Who should I see for colouring?", "Lena Fischer does our colouring."),
+    ((_PRICES,), "How much is a beard trim?", DONT_KNOW),
+    ((_PLACE, _HOURS), "Where are you?", "We are at 5 Oak Road, next to the post office."),
+    ((_CARDS, _PRICES), "Do you take credit cards?", "Yes, we take cards and cash."),
+    ((_PLACE,), "Do you have parking?", DONT_KNOW),
 )
 
 
@@ -76,8 +87,8 @@ def question_message(passages: Sequence[str], question: str) -> Message:
 def prefix_messages(profile: BusinessProfile) -> list[Message]:
     """The static prefix of every prompt (what ``LanguageModel.warm`` is given)."""
     msgs = [Message("system", system_prompt(profile))]
-    for question, answer in _EXAMPLES:
-        msgs += [question_message(_EXAMPLE_FACTS, question), Message("assistant", answer)]
+    for facts, question, answer in _EXAMPLES:
+        msgs += [question_message(facts, question), Message("assistant", answer)]
     return msgs
 
 

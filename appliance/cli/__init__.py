@@ -11,7 +11,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance.cli import bench_cmd, call_cmd, config_cmd, kb_cmd, models_cmd, service_cmd
+from appliance.cli import (
+    bench_cmd,
+    call_cmd,
+    config_cmd,
+    eval_cmd,
+    kb_cmd,
+    models_cmd,
+    service_cmd,
+)
 from appliance.home import Home, default_home
 
 Handler = Callable[[argparse.Namespace, Home], int]
@@ -31,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd.register(sub)
     models_cmd.register(sub)
     kb_cmd.register(sub)
+    eval_cmd.register(sub)
     return parser
 
 
