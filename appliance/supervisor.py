@@ -107,10 +107,15 @@ class Supervisor:
 
             stream = EventStream(ari, settings.app, manager.dispatch, on_connection)
             stream_task = asyncio.create_task(stream.run(), name="ari-events")
+            kb_task = asyncio.create_task(loader.watch_kb(loaded, self.cfg, self.home),
+                                          name="kb-watch")
             stop_task = asyncio.create_task(stop.wait(), name="stop")
             done, _ = await asyncio.wait({stream_task, stop_task},
                                          return_when=asyncio.FIRST_COMPLETED)
             stop_task.cancel()
+            kb_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await kb_task
             log.info("supervisor stopping with %d active call(s)", len(manager.active))
             await manager.shutdown(handoff=True)
             if stream_task in done:

@@ -83,6 +83,7 @@ class Settings:
     hold_on_s: float = 2.5  # no reply audio yet after this: say "one moment" (no dead air)
     message_max_s: float = 90.0
     message_end_silence_s: float = 2.5
+    message_start_wait_s: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class Conversation(CallerAudioListener):
         self._reprompts = 0
         self._wall = time.time() - time.monotonic()  # monotonic -> epoch for the records
         self._waiting_since: float | None = None  # a released reply has not spoken yet
-        self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
+        self._writes: asyncio.Queue[Callable[[], object] | None] = asyncio.Queue()
+        self._writer_task: asyncio.Task[None] | None = None
 
     # -- CallerAudioListener ------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class Conversation(CallerAudioListener):
             self.ear.bot_started_speaking()  # the greeting is playing
             self._tasks.append(asyncio.create_task(self.ear.run(), name="ear"))
         self._tasks.append(asyncio.create_task(self._main(), name="conversation"))
-        self._tasks.append(asyncio.create_task(self._writer(), name="records"))
+        self._writer_task = asyncio.create_task(self._writer(), name="records")
 
     def feed(self, frame: bytes) -> None:
         self._recorder.feed(frame)
@@ -156,8 +158,9 @@ class Conversation(CallerAudioListener):
         if self._message is not None and self.call is not None:
             await self._message.save(self.engines.store, self.engines.stt,
                                      self.engines.recordings_dir)
-        while not self._writes.empty():
-            await asyncio.to_thread(self._writes.get_nowait())
+        if self._writer_task is not None:
+            self._writes.put_nowait(None)  # write everything queued, then end
+            await self._writer_task
         return await self._recorder.stop()
 
     # -- main loop ------------------------------------------------------------------------
@@ -372,15 +375,20 @@ class Conversation(CallerAudioListener):
         if self.ear is not None:
             self.ear.tap = msg.frames
         last = time.monotonic()
+        spoke = False
         while time.monotonic() - msg.started < self.settings.message_max_s:
             try:
                 event = await asyncio.wait_for(self._events.get(), 0.2)
             except TimeoutError:
                 talking = self.ear is not None and self.ear.detector.in_speech
-                if not talking and time.monotonic() - last >= \
-                        self.settings.message_end_silence_s:
+                # Callers take a moment to start after the tone; once they have spoken,
+                # a shorter silence means they are done.
+                limit = self.settings.message_end_silence_s if spoke else \
+                    self.settings.message_start_wait_s
+                if not talking and time.monotonic() - last >= limit:
                     break
                 continue
+            spoke = True
             last = time.monotonic()
             if isinstance(event, Utterance) and event.text.strip():
                 msg.texts.append(event.text)
@@ -426,8 +434,7 @@ class Conversation(CallerAudioListener):
 
     async def _writer(self) -> None:
         """Records go to SQLite in order, off the event loop."""
-        while True:
-            write = await self._writes.get()
+        while (write := await self._writes.get()) is not None:
             try:
                 await asyncio.to_thread(write)
             except Exception:
