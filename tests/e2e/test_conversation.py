@@ -130,3 +130,20 @@ def test_talk_to_a_person_rings_the_staff_and_unanswered_ends_in_a_message(offic
     status = db.execute("SELECT status FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
     assert status == "completed"
     _no_leftovers(office)
+
+
+def test_bad_files_for_the_knowledge_base_are_rejected_while_calls_go_on(office, tmp_path):
+    corrupt = tmp_path / "price-list.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not a PDF body\n")
+    empty = tmp_path / "holidays.txt"
+    empty.write_text("")
+    before = office.cli("kb", "list").stdout
+    proc = office.cli("kb", "add", str(corrupt), str(empty))
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"rejected {corrupt}:" in proc.stderr and "PDF" in proc.stderr, proc.stderr
+    assert f"rejected {empty}: file is empty" in proc.stderr, proc.stderr
+    # Nothing was lost: the index is the one the calls were answered from, and still is.
+    assert office.cli("kb", "list").stdout == before
+    report = office.call("--say", "When are you open on Saturday?")
+    assert report["errors"] == [], (report, office.logs())
+    assert re.search(r"\b9\b", report["turns"][0]["reply_text"]), report
