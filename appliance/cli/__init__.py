@@ -17,6 +17,7 @@ from appliance.cli import (
     config_cmd,
     eval_cmd,
     kb_cmd,
+    messages_cmd,
     models_cmd,
     service_cmd,
 )
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd.register(sub)
     models_cmd.register(sub)
     kb_cmd.register(sub)
+    messages_cmd.register(sub)
     eval_cmd.register(sub)
     return parser
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import shutil
 import sqlite3
@@ -127,6 +128,8 @@ def test_talk_to_a_person_rings_the_staff_and_unanswered_ends_in_a_message(offic
     routes = [r[0] for r in db.execute(
         "SELECT route FROM turns WHERE call_id = ? ORDER BY idx", (call_id,))]
     assert routes[:2] == ["handoff", "message"], routes
+    listed = json.loads(office.cli("messages", "--json", check=True).stdout)
+    assert [m["transcript"] for m in listed if m["call_id"] == call_id] == [transcript]
     status = db.execute("SELECT status FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
     assert status == "completed"
     _no_leftovers(office)
