@@ -24,7 +24,8 @@ from appliance.calls.manager import CallManager
 from appliance.calls.session import CallDeps
 from appliance.config import Config
 from appliance.conversation import loader
-from appliance.conversation.engine import Conversation, Engines, Settings
+from appliance.conversation.engine import Conversation
+from appliance.conversation.ports import Engines, Settings
 from appliance.conversation.turns import TurnConfig
 from appliance.home import ARI_PASSWORD_FILE, Home
 from appliance.media import codec_by_name, send_codec_for

@@ -16,10 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
 
 from appliance.brain.llm import Message as ChatMessage
 from appliance.calls.listener import CallerAudioListener, CallInfo, RecordingListener
@@ -28,70 +24,18 @@ from appliance.conversation.ear import (
     CallerResumed,
     CallerSpeaking,
     Ear,
-    EarEvent,
     EarFailed,
     Utterance,
 )
 from appliance.conversation.intents import Intent, classify, is_filler
+from appliance.conversation.journal import Journal
 from appliance.conversation.lines import LINES
 from appliance.conversation.message import Message, tone
-from appliance.conversation.reply import AnswerSource, Player, Reply
-from appliance.conversation.turns import TurnConfig
-from appliance.records.store import CallStore, TurnRecord
-from appliance.speech.phrases import PhraseCache
-from appliance.speech.stt import SpeechToText
-from appliance.speech.tts import TextToSpeech
-from appliance.speech.vad import Vad
+from appliance.conversation.ports import CallPort, Dtmf, Engines, Event, Settings
+from appliance.conversation.reply import Reply
+from appliance.records.store import TurnRecord
 
 log = logging.getLogger(__name__)
-
-
-class CallPort(Player, Protocol):
-    """What the conversation may do to its call (implemented by ``CallSession``)."""
-
-    @property
-    def playing(self) -> bool: ...
-
-    async def drain(self) -> None: ...
-
-    async def transfer(self) -> bool:
-        """Ring the configured staff; True once one answered (the call is theirs now)."""
-        ...
-
-    async def hangup(self) -> None: ...
-
-
-@dataclass
-class Engines:
-    """Shared by all calls (loaded once by the supervisor)."""
-
-    stt: SpeechToText | None
-    tts: TextToSpeech
-    phrases: PhraseCache
-    answerer: AnswerSource | None  # None: the LLM could not be loaded (apologise, hand off)
-    vad_factory: Callable[[int], Vad]
-    store: CallStore
-    recordings_dir: Path
-
-
-@dataclass(frozen=True)
-class Settings:
-    turns: TurnConfig = field(default_factory=TurnConfig)
-    pause_ms: int = 250
-    reprompt_s: float = 8.0
-    max_reprompts: int = 2
-    hold_on_s: float = 2.5  # no reply audio yet after this: say "one moment" (no dead air)
-    message_max_s: float = 90.0
-    message_end_silence_s: float = 2.5
-    message_start_wait_s: float = 8.0
-
-
-@dataclass(frozen=True)
-class Dtmf:
-    digit: str
-
-
-Event = EarEvent | Dtmf
 
 
 class Conversation(CallerAudioListener):
@@ -106,7 +50,6 @@ class Conversation(CallerAudioListener):
         self.ear: Ear | None = None
         self.reply: Reply | None = None  # the reply playing (released) or being held
         self._turn: TurnRecord | None = None  # the record of ``reply``'s turn
-        self._turns = 0
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._recorder = RecordingListener(engines.recordings_dir)
@@ -115,18 +58,16 @@ class Conversation(CallerAudioListener):
         self._offer: str | None = None
         self._idle_since = time.monotonic()
         self._reprompts = 0
-        self._wall = time.time() - time.monotonic()  # monotonic -> epoch for the records
         self._waiting_since: float | None = None  # a released reply has not spoken yet
-        self._writes: asyncio.Queue[Callable[[], object] | None] = asyncio.Queue()
-        self._writer_task: asyncio.Task[None] | None = None
+        self.journal: Journal | None = None
 
     # -- CallerAudioListener ------------------------------------------------------------
 
     async def start(self, call: CallInfo) -> None:
         self.call = call
+        self.journal = Journal(self.engines.store, call.call_id)
         await self._recorder.start(call)
-        if self.greeting:
-            self._transcript("bot", self.greeting)
+        self._transcript("bot", self.greeting)
         if self.engines.stt is None:
             self._events.put_nowait(EarFailed("no speech recognizer is loaded"))
         else:
@@ -136,7 +77,6 @@ class Conversation(CallerAudioListener):
             self.ear.bot_started_speaking()  # the greeting is playing
             self._tasks.append(asyncio.create_task(self.ear.run(), name="ear"))
         self._tasks.append(asyncio.create_task(self._main(), name="conversation"))
-        self._writer_task = asyncio.create_task(self._writer(), name="records")
 
     def feed(self, frame: bytes) -> None:
         self._recorder.feed(frame)
@@ -158,9 +98,8 @@ class Conversation(CallerAudioListener):
         if self._message is not None and self.call is not None:
             await self._message.save(self.engines.store, self.engines.stt,
                                      self.engines.recordings_dir)
-        if self._writer_task is not None:
-            self._writes.put_nowait(None)  # write everything queued, then end
-            await self._writer_task
+        if self.journal is not None:
+            await self.journal.close()
         return await self._recorder.stop()
 
     # -- main loop ------------------------------------------------------------------------
@@ -243,22 +182,22 @@ class Conversation(CallerAudioListener):
         if intent is Intent.YES and offer == "message":
             intent = Intent.MESSAGE
         if intent is Intent.GOODBYE:
-            self._note_turn(u, LINES.goodbye, "goodbye")
+            self._flow_turn(u, LINES.goodbye, "goodbye")
             await self._say_and_wait(LINES.goodbye)
             await self.port.hangup()
             return True
         if intent in (Intent.HUMAN, Intent.YES):
-            self._note_turn(u, LINES.connecting, "handoff")
+            self._flow_turn(u, LINES.connecting, "handoff")
             return await self._hand_off()
         if intent is Intent.MESSAGE:
-            self._note_turn(u, LINES.message_prompt, "message")
+            self._flow_turn(u, LINES.message_prompt, "message")
             return await self._take_message()
         if intent is Intent.NO:
-            self._note_turn(u, LINES.anything_else, "no")
+            self._flow_turn(u, LINES.anything_else, "no")
             self._say(LINES.anything_else)
             return False
         if self.engines.answerer is None:
-            self._note_turn(u, LINES.apology, "error")
+            self._flow_turn(u, LINES.apology, "error")
             return await self._apologise_and_hand_off()
         reply = self.reply
         if reply is None or reply.question != u.text or reply.cancelled:
@@ -268,7 +207,8 @@ class Conversation(CallerAudioListener):
             reply.start()
         else:
             reply.release()
-        self._turn = self._record_for(u)
+        assert self.journal is not None
+        self._turn = self.journal.new_turn(u)
         self._waiting_since = None
         return False
 
@@ -302,7 +242,7 @@ class Conversation(CallerAudioListener):
             log.info("call %s: caller barged in", self._call_id)
             await reply.cancel()
             if self._turn is not None:
-                self._turn.barge_in_at = at + self._wall
+                self._turn.barge_in_at = self.journal.epoch(at) if self.journal else None
             self._finish_turn()
         elif reply is not None:
             await self._drop_reply()
@@ -312,40 +252,17 @@ class Conversation(CallerAudioListener):
         """Write the record of the current reply's turn and forget the reply."""
         reply, turn = self.reply, self._turn
         self.reply, self._turn = None, None
-        if reply is None or turn is None:
+        if reply is None or turn is None or self.journal is None:
             return
-        turn.reply = reply.text
-        turn.route = reply.trace.route or ("error" if reply.error else "")
-        turn.passages = list(reply.trace.passages)
-        for name, mono in (("retrieval_done", reply.trace.retrieval_done),
-                           ("first_token", reply.trace.first_token),
-                           ("first_clause", reply.times.first_clause),
-                           ("first_tts_audio", reply.times.first_tts_audio),
-                           ("first_rtp_sent", reply.times.first_rtp_sent)):
-            setattr(turn, name, None if mono is None else mono + self._wall)
-        turn.reply_end = time.time()
+        self.journal.reply_turn(turn, reply)
         if reply.text:
             self.history += [ChatMessage("user", reply.question),
                              ChatMessage("assistant", reply.text)]
-            self._transcript("bot", reply.text)
         self._offer = "staff" if reply.trace.route in ("not_found", "guarded") else None
-        self._save_turn(turn)
 
-    def _record_for(self, u: Utterance) -> TurnRecord:
-        turn = TurnRecord(self._call_id, self._turns, u.text, "", "",
-                          speech_start=u.speech_start + self._wall,
-                          speech_end=u.speech_end + self._wall,
-                          stt_final=u.stt_final + self._wall)
-        self._turns += 1
-        return turn
-
-    def _note_turn(self, u: Utterance, said: str, route: str) -> None:
-        """A turn answered by the call flow itself (no reply from the answerer)."""
-        turn = self._record_for(u)
-        turn.reply, turn.route = said, route
-        turn.reply_end = time.time()
-        self._transcript("bot", said)
-        self._save_turn(turn)
+    def _flow_turn(self, u: Utterance, said: str, route: str) -> None:
+        if self.journal is not None:
+            self.journal.flow_turn(u, said, route)
 
     # -- handoff and messages -------------------------------------------------------------
 
@@ -374,24 +291,9 @@ class Conversation(CallerAudioListener):
                                       self.call.sample_rate)
         if self.ear is not None:
             self.ear.tap = msg.frames
-        last = time.monotonic()
-        spoke = False
-        while time.monotonic() - msg.started < self.settings.message_max_s:
-            try:
-                event = await asyncio.wait_for(self._events.get(), 0.2)
-            except TimeoutError:
-                talking = self.ear is not None and self.ear.detector.in_speech
-                # Callers take a moment to start after the tone; once they have spoken,
-                # a shorter silence means they are done.
-                limit = self.settings.message_end_silence_s if spoke else \
-                    self.settings.message_start_wait_s
-                if not talking and time.monotonic() - last >= limit:
-                    break
-                continue
-            spoke = True
-            last = time.monotonic()
-            if isinstance(event, Utterance) and event.text.strip():
-                msg.texts.append(event.text)
+        await msg.capture(self._events, self.ear, self.settings.message_max_s,
+                          self.settings.message_start_wait_s,
+                          self.settings.message_end_silence_s)
         if self.ear is not None:
             self.ear.tap = None
         transcript = await msg.save(self.engines.store, self.engines.stt,
@@ -425,17 +327,5 @@ class Conversation(CallerAudioListener):
             self._events.get_nowait()
 
     def _transcript(self, speaker: str, text: str) -> None:
-        if self.call is not None and text:
-            call_id, at, store = self.call.call_id, time.time(), self.engines.store
-            self._writes.put_nowait(lambda: store.add_transcript(call_id, at, speaker, text))
-
-    def _save_turn(self, turn: TurnRecord) -> None:
-        self._writes.put_nowait(lambda: self.engines.store.add_turn(turn))
-
-    async def _writer(self) -> None:
-        """Records go to SQLite in order, off the event loop."""
-        while (write := await self._writes.get()) is not None:
-            try:
-                await asyncio.to_thread(write)
-            except Exception:
-                log.exception("call %s: cannot write a record", self._call_id)
+        if self.journal is not None:
+            self.journal.transcript(speaker, text)

@@ -13,9 +13,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from appliance.conversation.ear import Ear, Utterance
 from appliance.records.store import CallStore
 from appliance.speech.stt import SpeechToText
 from appliance.speech.wavio import write_wav
@@ -47,6 +49,28 @@ class Message:
     @property
     def seconds(self) -> float:
         return sum(len(f) for f in self.frames) / 2 / self.rate
+
+    async def capture(self, events: asyncio.Queue[Any], ear: Ear | None, max_s: float,
+                      start_wait_s: float, end_silence_s: float) -> None:
+        """Keep the caller's words until they stop talking (or ``max_s``); the audio itself
+        arrives through the ear's tap into ``frames``."""
+        last = time.monotonic()
+        spoke = False
+        while time.monotonic() - self.started < max_s:
+            try:
+                event = await asyncio.wait_for(events.get(), 0.2)
+            except TimeoutError:
+                talking = ear is not None and ear.detector.in_speech
+                # Callers take a moment to start after the tone; once they have spoken,
+                # a shorter silence means they are done.
+                limit = end_silence_s if spoke else start_wait_s
+                if not talking and time.monotonic() - last >= limit:
+                    return
+                continue
+            spoke = True
+            last = time.monotonic()
+            if isinstance(event, Utterance) and event.text.strip():
+                self.texts.append(event.text)
 
     async def save(self, store: CallStore, stt: SpeechToText | None, directory: Path) -> str:
         """Write the WAV and the record once; returns the transcript."""

@@ -16,8 +16,9 @@ import pytest
 
 from appliance.calls.listener import CallInfo
 from appliance.conversation.ear import Utterance
-from appliance.conversation.engine import Conversation, Engines, Settings
+from appliance.conversation.engine import Conversation
 from appliance.conversation.lines import LINES
+from appliance.conversation.ports import Engines, Settings
 from appliance.conversation.turns import TurnConfig
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache
