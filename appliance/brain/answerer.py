@@ -193,6 +193,8 @@ class Answerer:
         trace.passages = texts
         messages = build_messages(self.profile, texts, history, question,
                                   max_history=self.tuning.max_history)
+        # Names the reply may use besides the facts': the caller's words, our own name.
+        known = [question, self.profile.name, *(m.content for m in history)]
         splitter = ClauseSplitter()
         pieces = self.llm.stream(messages, max_tokens=self.tuning.max_tokens, cancel=cancel)
         try:
@@ -200,27 +202,27 @@ class Answerer:
                 if trace.first_token is None:
                     trace.first_token = time.monotonic()
                 for clause in splitter.feed(piece):
-                    verdict = self._verdict(clause, texts, cov, trace)
+                    verdict = self._verdict(clause, texts, cov, trace, known)
                     if verdict is not None:
                         yield verdict
                         return
                     yield clause
             tail = splitter.flush()
             if tail and not cancel.is_set():
-                verdict = self._verdict(tail, texts, cov, trace)
+                verdict = self._verdict(tail, texts, cov, trace, known)
                 yield verdict if verdict is not None else tail
         finally:
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()  # stops the model: no token is computed after this
 
-    def _verdict(self, clause: str, facts: list[str], cov: Coverage,
-                 trace: AnswerTrace) -> str | None:
+    def _verdict(self, clause: str, facts: list[str], cov: Coverage, trace: AnswerTrace,
+                 known: Sequence[str] = ()) -> str | None:
         """None to release ``clause``; else the text to say instead, ending the reply."""
         if is_refusal(clause):
             trace.route, trace.reason = "not_found", "the model said it does not know"
             return DONT_KNOW
-        problem = check_clause(clause, facts, cov.unsupported)
+        problem = check_clause(clause, facts, cov.unsupported, known)
         if problem is None:
             return None
         trace.route, trace.reason = "guarded", f"{problem}: {clause!r}"

@@ -174,11 +174,29 @@ def _split_heading(passage: str) -> tuple[str, str]:
     return "", passage
 
 
-def check_clause(clause: str, facts: Sequence[str], unsupported: Sequence[str]) -> str | None:
-    """Why ``clause`` must not be spoken, or None when it is grounded as far as we can tell."""
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[-'][A-Za-z]+)?\b")
+
+
+def ungrounded_names(clause: str, known: Sequence[str]) -> list[str]:
+    """Capitalised words inside ``clause`` (names, places, days) found in none of ``known``:
+    the small model copies names from its worked examples ("The dentist is Omar Haddad")."""
+    words = {w.lower() for text in known for w in re.findall(r"[A-Za-z]+", text)}
+    return [n for n in _NAME.findall(clause.strip())
+            if n.split("'")[0].lower() not in words]
+
+
+def check_clause(clause: str, facts: Sequence[str], unsupported: Sequence[str],
+                 known: Sequence[str] = ()) -> str | None:
+    """Why ``clause`` must not be spoken, or None when it is grounded as far as we can tell.
+
+    ``known``: texts besides the facts whose names may be repeated (the question, the
+    business name)."""
     numbers = ungrounded_numbers(numbers_as_digits(clause), [numbers_as_digits(f) for f in facts])
     if numbers:
         return f"number {numbers[0]!r} is not in the facts"
+    names = ungrounded_names(clause, [*facts, *known])
+    if names:
+        return f"name {names[0]!r} is not in the facts"
     if unsupported:
         stems = {stem(w) for w in content_words(clause)}
         said = [w for w in unsupported if stem(w) in stems]

@@ -1,6 +1,7 @@
 """``appliance eval [SET_DIR] [--json] [--text]``: score the answering brain on an evaluation set.
 
-Builds the set's knowledge base in a temporary directory, loads the default STT and LLM,
+Builds the set's knowledge base in a temporary directory, loads the default STT (PocketSphinx
+with the office language model built from that knowledge base, as the box does) and LLM,
 asks every question (its 8 kHz recording, or its text with ``--text``) with an empty
 history and scores the replies (``appliance.brain.evaluate``). Exit codes: 0 both targets
 met, 1 a target missed or an engine failed, 2 bad input (missing or malformed set).
@@ -103,9 +104,12 @@ def _run(eval_set: EvalSet, args: argparse.Namespace, tmp: Path, out: Any) -> Ev
     kb_text = " ".join(s.text for f in eval_set.kb_files for s in loaders.load(f).sections)
     stt = None
     if not args.text:
+        from appliance.speech.domain_lm import build_for_kb
         from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 
-        stt = PocketSphinxStt()
+        # As the box runs it: PocketSphinx with the office's own language model (its KB).
+        lm = build_for_kb(kb, tmp / "office.arpa", extra=[eval_set.profile.name])
+        stt = PocketSphinxStt(lm_path=lm)
     llm = LlamaLanguageModel(args.llm or default_llm_path())
     answerer = Answerer(kb, llm, eval_set.profile)
     answerer.warm()

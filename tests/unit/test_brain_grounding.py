@@ -97,3 +97,12 @@ def test_focus_keeps_the_sentences_that_answer(grounding: Grounding) -> None:
         "Our teachers: Tom Becker teaches guitar.")
     faq = "Q: Can I pay by card? A: Yes. Cash too."
     assert grounding.focus(["card"], faq) == faq
+
+
+def test_clause_with_a_name_not_in_the_facts_fails() -> None:
+    team = "Our team: Dr. Anna Keller and Dr. Samuel Ortiz."
+    assert check_clause("The dentist is Omar Haddad.", [team], []) is not None
+    assert check_clause("We are at 5 Oak Road.", [RENTAL], []) is not None
+    assert check_clause("Dr. Anna Keller does that.", [team], []) is None
+    assert check_clause("Yes, Tom can help.", [team], [], known=["Is Tom in?"]) is None
+    assert check_clause("Sorry, I'm not sure.", [team], []) is None
