@@ -35,7 +35,10 @@ from appliance.speech.vad import Vad
 log = logging.getLogger(__name__)
 
 PRE_ROLL_FRAMES = 15  # 300 ms of audio before the detected start also goes to the STT
-GAP_S = 0.2  # no frame for this long: the line is silent (no RTP), count it as silence
+# No frame for this long: the line is silent (Asterisk sends no RTP then), count it as
+# silence. Short enough not to delay the pause/end decisions much (0.2 s cost ~160 ms of
+# answer latency); a longer stall in the middle of speech only adds a little silence.
+GAP_S = 0.08
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,6 @@ class Ear:
                 except TimeoutError:
                     # No RTP while nobody talks (Asterisk's bridge sends nothing then): the
                     # silence still has to count, or a turn would never end.
-                    # Only after a real gap: under load frames arrive in bursts, and silence
-                    # slipped in between them would cut the caller's words apart.
                     now = time.monotonic()
                     if last is not None and now - last >= GAP_S:
                         while last + 2 * frame_s <= now:

@@ -202,6 +202,8 @@ class Conversation(CallerAudioListener):
         reply = self.reply
         if reply is None or reply.question != u.text or reply.cancelled:
             if reply is not None:
+                log.info("call %s: early answer to %r dropped: the caller said %r",
+                         self._call_id, reply.question, u.text)
                 await self._drop_reply()
             reply = self._new_reply(u.text)
             reply.start()
@@ -228,6 +230,7 @@ class Conversation(CallerAudioListener):
             return
         if self.reply is not None:
             return  # a reply (playing or held) is already there
+        log.debug("call %s: answering %r ahead of the end of the turn", self._call_id, text)
         self._new_reply(text).start(held=True)
 
     async def _drop_reply(self) -> None:
