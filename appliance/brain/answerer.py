@@ -61,6 +61,11 @@ class Tuning:
     max_history: int = DEFAULT_HISTORY_TURNS
 
 
+# The first clause may end at a comma once it is this long: the caller hears the answer start
+# ~0.1-0.2 s sooner ("Yes, the building has a lift, | so ...").
+FIRST_COMMA_CHARS = 24
+
+
 class Answerer:
     def __init__(self, kb: KnowledgeBase | None, llm: LanguageModel, profile: BusinessProfile,
                  tuning: Tuning | None = None, embedder: Embedder | None = None) -> None:
@@ -195,7 +200,7 @@ class Answerer:
                                   max_history=self.tuning.max_history)
         # Names the reply may use besides the facts': the caller's words, our own name.
         known = [question, self.profile.name, *(m.content for m in history)]
-        splitter = ClauseSplitter()
+        splitter = ClauseSplitter(first_comma_chars=FIRST_COMMA_CHARS)
         pieces = self.llm.stream(messages, max_tokens=self.tuning.max_tokens, cancel=cancel)
         try:
             for piece in pieces:

@@ -24,13 +24,19 @@ class ClauseSplitter:
     """Feed text pieces with ``feed``; call ``flush`` at the end for the tail.
 
     ``min_pause_chars``: a clause must be at least this long before ``;`` or ``:`` split it;
-    ``min_comma_chars``: likewise for a comma (short comma splits sound choppy in TTS).
+    ``min_comma_chars``: likewise for a comma (short comma splits sound choppy in TTS);
+    ``first_comma_chars``: the same for the reply's first clause, which may be shorter: the
+    caller hears the reply start that much sooner (default: ``min_comma_chars``).
     """
 
-    def __init__(self, min_pause_chars: int = 20, min_comma_chars: int = 40) -> None:
+    def __init__(self, min_pause_chars: int = 20, min_comma_chars: int = 40,
+                 first_comma_chars: int | None = None) -> None:
         self.min_pause_chars = min_pause_chars
         self.min_comma_chars = min_comma_chars
+        self.first_comma_chars = min_comma_chars if first_comma_chars is None \
+            else first_comma_chars
         self._buf = ""
+        self._first = True
 
     def feed(self, piece: str) -> list[str]:
         self._buf += piece
@@ -40,12 +46,18 @@ class ClauseSplitter:
             self._buf = self._buf[cut:].lstrip()
             if clause:
                 out.append(clause)
+                self._first = False
         return out
 
     def flush(self) -> str | None:
         """The unfinished tail (if any non-blank), and reset for the next reply."""
         tail, self._buf = self._buf.strip(), ""
+        self._first = True
         return tail or None
+
+    @property
+    def _comma_chars(self) -> int:
+        return self.first_comma_chars if self._first else self.min_comma_chars
 
     def _next_boundary(self) -> int | None:
         """Index just after the first complete clause in the buffer, else None."""
@@ -72,7 +84,7 @@ class ClauseSplitter:
                     return None
                 if decided:
                     return j
-            elif len(clause) >= (self.min_comma_chars if c == "," else self.min_pause_chars):
+            elif len(clause) >= (self._comma_chars if c == "," else self.min_pause_chars):
                 return j
         return None
 

@@ -104,3 +104,15 @@ def test_empty_pieces_are_harmless() -> None:
 
 def test_whitespace_is_trimmed_inside_output() -> None:
     assert split("  Hello there.   How are you?  ") == ["Hello there.", "How are you?"]
+
+
+def test_first_clause_may_end_at_an_earlier_comma() -> None:
+    text = "Yes, the building has a lift, so the practice is wheelchair accessible, and so on."
+    early = ClauseSplitter(first_comma_chars=24)
+    out = early.feed(text) + [early.flush()]
+    assert out[0] == "Yes, the building has a lift,"
+    # Later clauses keep the 40-character comma rule.
+    assert out[1:] == ["so the practice is wheelchair accessible,", "and so on."]
+    # Without it the first comma split needs 40 characters.
+    assert ClauseSplitter().feed(text)[0] == "Yes, the building has a lift, so the practice is " \
+                                               "wheelchair accessible,"
