@@ -49,7 +49,7 @@ class Engines:
 @dataclass(frozen=True)
 class Settings:
     turns: TurnConfig = field(default_factory=TurnConfig)
-    pause_ms: int = 250
+    pause_ms: int = 150
     reprompt_s: float = 8.0
     max_reprompts: int = 2
     hold_on_s: float = 2.5  # no reply audio yet after this: say "one moment" (no dead air)

@@ -49,6 +49,17 @@ def speech_onset(audio_8k: np.ndarray) -> float:
     return 0.0
 
 
+def trailing_quiet(audio_8k: np.ndarray) -> float:
+    """Seconds of quiet after the caller's voice ends in a turn's audio."""
+    frame = int(CALLER_RATE * FRAME_S)
+    end = len(audio_8k)
+    for i in range(end - frame, -1, -frame):
+        chunk = audio_8k[i:i + frame].astype(np.float32)
+        if float(np.sqrt(np.mean(chunk * chunk))) >= SPEECH_RMS:
+            return (end - (i + frame)) / CALLER_RATE
+    return 0.0
+
+
 def _ms(start: float, end: float | None) -> int | None:
     return None if end is None else int(round((end - start) * 1000))
 
@@ -108,7 +119,10 @@ async def run_call(settings: AriSettings, extension: str, turns: list[CallerTurn
                     else:
                         entry["reply_heard"] = await transcribe(
                             call.received.audio(spoke_end, reply[1]))
-                        entry["first_audio_ms"] = _ms(spoke_end, reply[0])
+                        # From the end of the caller's voice, not of the clip: a clip's
+                        # trailing quiet would otherwise flatter the latency.
+                        voice_end = spoke_end - trailing_quiet(turn.audio_8k)
+                        entry["first_audio_ms"] = _ms(voice_end, reply[0])
                         entry["answer_latency_ms"] = entry["first_audio_ms"]
                     if turn.barge_in_ms is not None:
                         onset = spoke_start + speech_onset(turn.audio_8k)
