@@ -14,6 +14,7 @@ for the per-turn record.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -95,6 +96,14 @@ class Answerer:
         if self.kb is not None and self.kb.list():
             self.kb.search("opening hours", 1)  # loads the embedder and opens the index
 
+    def warm_history(self, history: Sequence[Message]) -> None:
+        """Evaluate prefix + this call's recent turns now (blocking, ~0.2 s), while the
+        caller is still talking: the next question's prompt then only adds its facts and
+        words (measured: later turns' first token ~120 ms sooner)."""
+        messages = build_messages(self.profile, [], history, "",
+                                  max_history=self.tuning.max_history)
+        self.llm.warm(messages[:-1])
+
     def answer(self, question: str, history: Sequence[Message], trace: AnswerTrace,
                cancel: threading.Event | None = None) -> Iterator[str]:
         """Yield the reply's clauses as each is complete and checked.
@@ -120,7 +129,9 @@ class Answerer:
                 cancel: threading.Event) -> Iterator[str]:
         words = self._question_words(question)
         previous = _last_user_turn(history)
-        if previous and not any(generic_kind(w) is None for w in words):
+        followup = bool(previous) and _refers_back(question) and \
+            not any(generic_kind(w) is None for w in words)
+        if followup and previous:
             # "and on Saturday?" / "how much is it?": the topic is in the previous question.
             words = list(dict.fromkeys(words + self._question_words(previous)))
         passages = self._retrieve(question, previous)
@@ -138,7 +149,11 @@ class Answerer:
             yield from _split(faq[1])
             return
         trace.route = "llm"
-        yield from self._generate(question, history, facts, cov, trace, cancel)
+        # Earlier turns only for a follow-up: given a history, the 0.5B model repeats its
+        # last answer to a new question (measured: "what is your address" after a question
+        # about wheelchair access got the wheelchair answer again).
+        yield from self._generate(question, history if followup else [], facts, cov, trace,
+                                  cancel)
 
     def _question_words(self, text: str) -> list[str]:
         """Content words, less the business's own name ("school" at a music school says
@@ -233,6 +248,19 @@ class Answerer:
         trace.route, trace.reason = "guarded", f"{problem}: {clause!r}"
         log.info("guarded clause %r: %s", clause, problem)
         return DONT_KNOW
+
+
+_BACK_REFERENCES = frozenset({"it", "its", "that", "this", "those", "these", "them", "there",
+                              "then", "one", "ones", "also", "too", "else"})
+_BACK_OPENERS = ("and ", "what about ", "how about ", "but ", "so ", "also ")
+
+
+def _refers_back(question: str) -> bool:
+    """Whether a question leans on the previous one: "and on Saturday?", "how much is it?".
+    "What is your address?" asks about a kind of fact too, but stands on its own."""
+    norm = " ".join(re.findall(r"[a-z']+", question.lower()))
+    return norm.startswith(_BACK_OPENERS) or bool(_BACK_REFERENCES & set(norm.split())) \
+        or len(norm.split()) <= 2
 
 
 def _last_user_turn(history: Sequence[Message]) -> str | None:

@@ -38,6 +38,11 @@ from appliance.records.store import TurnRecord
 log = logging.getLogger(__name__)
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("warming the LLM with the call's history failed: %s", task.exception())
+
+
 class Conversation(CallerAudioListener):
     def __init__(self, engines: Engines, port: CallPort, settings: Settings | None = None,
                  greeting: str = "") -> None:
@@ -60,6 +65,7 @@ class Conversation(CallerAudioListener):
         self._reprompts = 0
         self._waiting_since: float | None = None  # a released reply has not spoken yet
         self.journal: Journal | None = None
+        self._warm: asyncio.Task[None] | None = None  # see Answerer.warm_history
 
     # -- CallerAudioListener ------------------------------------------------------------
 
@@ -87,6 +93,8 @@ class Conversation(CallerAudioListener):
         self._events.put_nowait(Dtmf(digit))
 
     async def stop(self) -> str:
+        if self._warm is not None:
+            self._warm.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -261,7 +269,19 @@ class Conversation(CallerAudioListener):
         if reply.text:
             self.history += [ChatMessage("user", reply.question),
                              ChatMessage("assistant", reply.text)]
+            self._warm_history()
         self._offer = "staff" if reply.trace.route in ("not_found", "guarded") else None
+
+    def _warm_history(self) -> None:
+        answerer = self.engines.answerer
+        if answerer is None:
+            return
+        if self._warm is not None:
+            self._warm.cancel()
+        history = list(self.history)
+        self._warm = asyncio.create_task(asyncio.to_thread(answerer.warm_history, history),
+                                         name="warm-history")
+        self._warm.add_done_callback(_log_failure)
 
     def _flow_turn(self, u: Utterance, said: str, route: str) -> None:
         if self.journal is not None:

@@ -39,6 +39,8 @@ class AnswerSource(Protocol):
     def answer(self, question: str, history: Sequence[Message], trace: AnswerTrace,
                cancel: threading.Event | None = None) -> Iterator[str]: ...
 
+    def warm_history(self, history: Sequence[Message]) -> None: ...
+
 
 class Player(Protocol):
     """Where reply audio goes (the call's RTP endpoint)."""

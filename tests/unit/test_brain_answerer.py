@@ -160,3 +160,12 @@ def test_the_call_history_is_used_for_a_follow_up(answerer: Answerer) -> None:
     reply, trace = ask(answerer, "And on Saturday?", history)
     assert trace.route == "llm"
     assert "9" in reply and "1" in reply  # Saturday 9 am to 1 pm
+
+
+def test_a_new_question_is_not_answered_with_the_last_answer(answerer: Answerer) -> None:
+    history = [Message("user", "Is the building wheelchair accessible?"),
+               Message("assistant", "Yes, the building has a lift, so the practice is "
+                                    "wheelchair accessible.")]
+    reply, trace = ask(answerer, "What is your address?", history)
+    assert trace.route == "llm"
+    assert "42 Maple Street" in reply and "wheelchair" not in reply, reply
