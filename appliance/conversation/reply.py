@@ -96,19 +96,21 @@ class Reply:
         for audio in held:
             self._play(audio)
 
-    async def cancel(self) -> None:
-        """Stop everything of this reply, including audio already queued for the caller."""
-        if self._cancelled:
-            return
-        self._cancelled = True
-        self._cancel.set()
-        self._held.clear()
-        if self._released.is_set() and self.times.first_rtp_sent is not None:
-            self.player.stop_playback()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+    def cancel(self) -> asyncio.Task[None] | None:
+        """Stop everything of this reply, including audio already queued for the caller.
+
+        Returns at once (the conversation must go on listening); the returned task ends
+        once the model's thread has stopped too - the owner awaits it before the call ends.
+        """
+        if not self._cancelled:
+            self._cancelled = True
+            self._cancel.set()
+            self._held.clear()
+            if self._released.is_set() and self.times.first_rtp_sent is not None:
+                self.player.stop_playback()
+            if self._task is not None:
+                self._task.cancel()
+        return self._task
 
     async def wait(self) -> None:
         """Until every clause is generated and queued (not until it has played)."""
