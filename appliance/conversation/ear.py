@@ -12,9 +12,11 @@ Events, in order:
 * ``CallerResumed`` when speech comes back before the turn ended (drop the speculation);
 * ``Utterance`` once the turn has ended (``end_hangover_ms`` of silence).
 
-A pause finishes the STT segment (the final result costs little, and is then ready the
-moment the turn ends); speech after it opens a new segment, and the turn's text is the
-segments joined. ``EarFailed`` reports a recognizer failure; the engine apologises.
+One STT stream per turn: a pause reports its partial result (PocketSphinx's partial is
+nearly always its final), the stream goes on through the pause, and the final result comes
+at the end of the turn. The turn ends after ``end_hangover_ms`` of VAD silence, or sooner
+when the recognizer's own endpointer (Vosk) has decided the utterance is over and the VAD
+hears silence too. ``EarFailed`` reports a recognizer failure; the engine apologises.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from appliance.conversation.turns import SpeechEnded, SpeechStarted, TurnConfig, TurnDetector
+from appliance.conversation.waiting import get
 from appliance.speech.stt import SpeechToText, SttStream
 from appliance.speech.vad import Vad
 
 log = logging.getLogger(__name__)
 
-PRE_ROLL_FRAMES = 15  # 300 ms of audio before the detected start also goes to the STT
+PRE_ROLL_FRAMES = 25  # 500 ms of audio before the detected start also goes to the STT
 # No frame for this long: the line is silent (Asterisk sends no RTP then), count it as
 # silence. Short enough not to delay the pause/end decisions much (0.2 s cost ~160 ms of
 # answer latency); a longer stall in the middle of speech only adds a little silence.
@@ -88,7 +91,10 @@ class Ear:
         self._ops_ready = asyncio.Event()
         self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_FRAMES)
         self._stream: SttStream | None = None
-        self._segments: list[str] = []  # worker side: this turn's finished STT segments
+        self._text_so_far = ""  # worker side: the turn's final text once finished
+        self._turn_no = 0  # frame loop side: counts turns
+        self._stream_turn = 0  # worker side: the turn the open stream belongs to
+        self._endpointed_turn = -1  # worker side: the STT endpointer ended this turn
         self._paused = False
         self._last_speech_end = 0.0
         self._failed = False
@@ -111,7 +117,7 @@ class Ear:
         try:
             while True:
                 try:
-                    item = await asyncio.wait_for(self._frames.get(), 2 * frame_s)
+                    item = await get(self._frames, 2 * frame_s)
                 except TimeoutError:
                     # No RTP while nobody talks (Asterisk's bridge sends nothing then): the
                     # silence still has to count, or a turn would never end.
@@ -147,7 +153,8 @@ class Ear:
         for event in self.detector.feed(speech, at):
             if isinstance(event, SpeechStarted):
                 self._paused = False
-                self._op("start", b"".join(self._pre_roll))
+                self._turn_no += 1
+                self._op("start", (self._turn_no, b"".join(self._pre_roll)))
                 self.events.put_nowait(CallerSpeaking(event.at))
             elif isinstance(event, SpeechEnded):
                 self._op("accept", frame)
@@ -164,6 +171,13 @@ class Ear:
             if not speech and not self._paused and silence_ms >= self.pause_ms:
                 self._paused = True
                 self._op("pause", self._last_speech_end)
+            if not speech and silence_ms >= self.pause_ms and \
+                    self._endpointed_turn == self._turn_no:
+                # The recognizer heard the end of the utterance, the VAD hears silence:
+                # no need to wait for the rest of the hangover.
+                for event in self.detector.finish(at):
+                    if isinstance(event, SpeechEnded):
+                        self._op("end", event)
         else:
             self._pre_roll.append(frame)
 
@@ -187,18 +201,18 @@ class Ear:
                     batch.append(self._ops.popleft()[1])
                 await self._call(self._accept, b"".join(batch))  # type: ignore[arg-type]
             elif kind == "start":
-                self._segments = []
-                await self._call(self._start, arg)
+                start: tuple[int, bytes] = arg  # type: ignore[assignment]
+                self._text_so_far = ""
+                await self._call(self._start, *start)
             elif kind == "resume":
-                await self._call(self._start, b"")
                 self.events.put_nowait(CallerResumed(float(arg)))  # type: ignore[arg-type]
             elif kind == "pause":
-                await self._call(self._finish_segment)
-                self.events.put_nowait(CallerPaused(self._text(), float(arg)))  # type: ignore[arg-type]
+                partial = self._stream.partial().strip() if self._stream is not None else ""
+                self.events.put_nowait(CallerPaused(partial, float(arg)))  # type: ignore[arg-type]
             elif kind == "end":
-                await self._call(self._finish_segment)
+                await self._call(self._finish)
                 ended: SpeechEnded = arg  # type: ignore[assignment]
-                self.events.put_nowait(Utterance(self._text(), ended.at - ended.duration,
+                self.events.put_nowait(Utterance(self._text_so_far, ended.at - ended.duration,
                                                  ended.at, time.monotonic()))
 
     async def _call(self, fn: object, *args: object) -> None:
@@ -211,23 +225,21 @@ class Ear:
             log.error("speech recognition failed: %s: %s", type(e).__name__, e)
             self.events.put_nowait(EarFailed(f"{type(e).__name__}: {e}"))
 
-    def _start(self, pre_roll: bytes) -> None:
+    def _start(self, turn_no: int, pre_roll: bytes) -> None:
         if self._stream is not None:
             self._stream.close()
         self._stream = self.stt.start(rate=self.rate)
+        self._stream_turn = turn_no
         if pre_roll:
             self._stream.accept(np.frombuffer(pre_roll, dtype="<i2"))
 
     def _accept(self, audio: bytes) -> None:
         if self._stream is not None and audio:
             self._stream.accept(np.frombuffer(audio, dtype="<i2"))
+            if self._stream.endpointed():
+                self._endpointed_turn = self._stream_turn
 
-    def _finish_segment(self) -> None:
+    def _finish(self) -> None:
         if self._stream is not None:
-            text = self._stream.finish().strip()
+            self._text_so_far = self._stream.finish().strip()
             self._stream = None
-            if text:
-                self._segments.append(text)
-
-    def _text(self) -> str:
-        return " ".join(self._segments)

@@ -27,12 +27,13 @@ from appliance.conversation.ear import (
     EarFailed,
     Utterance,
 )
-from appliance.conversation.intents import Intent, classify, is_filler
+from appliance.conversation.intents import Intent, classify, is_filler, same_words
 from appliance.conversation.journal import Journal
 from appliance.conversation.lines import LINES
 from appliance.conversation.message import Message, tone
 from appliance.conversation.ports import CallPort, Dtmf, Engines, Event, Settings
 from appliance.conversation.reply import Reply
+from appliance.conversation.waiting import get
 from appliance.records.store import TurnRecord
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Conversation(CallerAudioListener):
     async def _main(self) -> None:
         while True:
             try:
-                event = await asyncio.wait_for(self._events.get(), 0.2)
+                event = await get(self._events, 0.2)
             except TimeoutError:
                 if await self._tick():
                     return
@@ -211,7 +212,7 @@ class Conversation(CallerAudioListener):
             self._flow_turn(u, LINES.apology, "error")
             return await self._apologise_and_hand_off()
         reply = self.reply
-        if reply is None or reply.question != u.text or reply.cancelled:
+        if reply is None or not same_words(reply.question, u.text) or reply.cancelled:
             if reply is not None:
                 log.info("call %s: early answer to %r dropped: the caller said %r",
                          self._call_id, reply.question, u.text)

@@ -87,3 +87,11 @@ def classify(text: str, *, offer_pending: bool = False) -> Intent:
         if stripped in _NO or (words and words[0] in {"no", "nope", "nah"}):
             return Intent.NO
     return Intent.QUESTION
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two transcripts of one utterance say the same (fillers aside): an answer
+    started from the partial result still fits the final one."""
+    def key(text: str) -> list[str]:
+        return [w for w in normalize(text).split() if w not in FILLERS]
+    return key(a) == key(b)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from appliance.conversation.ear import Ear, Utterance
+from appliance.conversation.waiting import get
 from appliance.records.store import CallStore
 from appliance.speech.stt import SpeechToText
 from appliance.speech.wavio import write_wav
@@ -58,7 +59,7 @@ class Message:
         spoke = False
         while time.monotonic() - self.started < max_s:
             try:
-                event = await asyncio.wait_for(events.get(), 0.2)
+                event = await get(events, 0.2)
             except TimeoutError:
                 talking = ear is not None and ear.detector.in_speech
                 # Callers take a moment to start after the tone; once they have spoken,
