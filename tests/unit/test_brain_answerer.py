@@ -7,13 +7,12 @@ music school, so these tests also show the answerer is not fitted to that set).
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from appliance.brain.answerer import Answerer, AnswerTrace
-from appliance.brain.embed import EmbedError, load
 from appliance.brain.grounding import is_refusal, offers_human
 from appliance.brain.llama_llm import LlamaLanguageModel
 from appliance.brain.llm import Message
@@ -21,7 +20,6 @@ from appliance.brain.prompt import DONT_KNOW, BusinessProfile
 from appliance.knowledge import KnowledgeBase
 from tests.unit.test_brain_llm import _model_path
 
-DATA = Path(__file__).parents[1] / "data" / "kb"
 PROFILE = BusinessProfile("Maple Street Dental", "A family dental practice in Riverton.")
 
 
@@ -31,20 +29,8 @@ def llm(tmp_path_factory: pytest.TempPathFactory) -> LlamaLanguageModel:
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    try:
-        embedder = load()
-    except EmbedError as exc:
-        pytest.skip(str(exc))
-    base = KnowledgeBase(tmp_path_factory.mktemp("kb") / "kb", embedder)
-    assert not base.add([DATA / "clinic.md", DATA / "faq.csv", DATA / "team.txt"]).rejected
-    yield base
-    base.close()
-
-
-@pytest.fixture(scope="module")
-def answerer(kb: KnowledgeBase, llm: LlamaLanguageModel) -> Answerer:
-    a = Answerer(kb, llm, PROFILE)
+def answerer(dental_kb: KnowledgeBase, llm: LlamaLanguageModel) -> Answerer:
+    a = Answerer(dental_kb, llm, PROFILE)
     a.warm()
     return a
 
@@ -122,10 +108,10 @@ class CountingLlm:
 QUESTION_WITH_A_LONG_REPLY = "Where is the practice, and is there parking?"
 
 
-def test_clauses_stream_before_the_reply_is_complete(kb: KnowledgeBase,
+def test_clauses_stream_before_the_reply_is_complete(dental_kb: KnowledgeBase,
                                                      llm: LlamaLanguageModel) -> None:
     counting = CountingLlm(llm)
-    a = Answerer(kb, counting, PROFILE)  # type: ignore[arg-type]
+    a = Answerer(dental_kb, counting, PROFILE)  # type: ignore[arg-type]
     trace = AnswerTrace()
     seen_at_first_clause = None
     clauses = []

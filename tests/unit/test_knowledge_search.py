@@ -1,27 +1,9 @@
 """Retrieval quality over the fictional Maple Street Dental KB, with the real MiniLM model."""
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from appliance.brain.embed import EmbedError, load
 from appliance.knowledge import KnowledgeBase
-
-DATA = Path(__file__).parents[1] / "data" / "kb"
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
-    try:
-        embedder = load()
-    except EmbedError as exc:
-        pytest.skip(str(exc))
-    base = KnowledgeBase(tmp_path_factory.mktemp("kb") / "kb", embedder)
-    report = base.add([DATA / "clinic.md", DATA / "faq.csv", DATA / "team.txt"])
-    assert not report.rejected
-    yield base
-    base.close()
 
 
 @pytest.mark.parametrize(("question", "source", "expected"), [
@@ -36,14 +18,14 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     ("How do I cancel my appointment?", "faq.csv", "24 hours"),
     ("Who does implants?", "team.txt", "Samuel Ortiz"),
 ])
-def test_top_passage_answers(kb: KnowledgeBase, question: str, source: str,
+def test_top_passage_answers(dental_kb: KnowledgeBase, question: str, source: str,
                              expected: str) -> None:
-    top = kb.search(question, k=3)
+    top = dental_kb.search(question, k=3)
     assert top[0].source == source and expected in top[0].text, [
         (p.score, p.text[:60]) for p in top]
     assert top[0].score > 0.2
 
 
-def test_heading_prefix_reaches_the_index(kb: KnowledgeBase) -> None:
-    top = kb.search("Where can I park?", k=1)[0]
+def test_heading_prefix_reaches_the_index(dental_kb: KnowledgeBase) -> None:
+    top = dental_kb.search("Where can I park?", k=1)[0]
     assert top.text.startswith("Maple Street Dental > Location > Parking: ")
