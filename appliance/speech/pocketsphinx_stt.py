@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from appliance.speech.resample import Resampler, resample
-from appliance.speech.stt import SpeechToText, SttError, SttStream
+from appliance.speech.stt import SpeechToText, SttError, SttStream, with_noise_floor
 
 if TYPE_CHECKING:
     from pocketsphinx import Decoder
@@ -112,10 +112,7 @@ class PocketSphinxStt(SpeechToText):
 
     def condition(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Add the noise floor to 16 kHz audio (see NOISE_FLOOR_DBFS)."""
-        if self.noise_floor_dbfs is None:
-            return audio
-        noise = rng.standard_normal(len(audio)) * (32768.0 * 10 ** (self.noise_floor_dbfs / 20))
-        return np.clip(audio + noise, -32768, 32767).astype(np.int16)
+        return with_noise_floor(audio, self.noise_floor_dbfs, rng)
 
     def transcribe(self, audio: np.ndarray, rate: int | None = None) -> str:
         """Transcribe one utterance of mono int16 audio at ``rate`` (default 16000)."""

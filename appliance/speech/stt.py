@@ -7,6 +7,17 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 
+def with_noise_floor(audio: np.ndarray, dbfs: float | None,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``audio`` (int16) plus white noise at ``dbfs``: recognizers estimate noise and
+    cepstral means badly on the exact digital silence of synthetic or VoIP audio (see the
+    adapters for the measurements). None: unchanged."""
+    if dbfs is None or len(audio) == 0:
+        return audio
+    noise = rng.standard_normal(len(audio)) * (32768.0 * 10 ** (dbfs / 20))
+    return np.clip(audio + noise, -32768, 32767).astype(np.int16)
+
+
 class SttError(Exception):
     """An STT engine could not be loaded or failed while decoding."""
 

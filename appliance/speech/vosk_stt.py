@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from appliance.speech.resample import Resampler, resample
-from appliance.speech.stt import SpeechToText, SttError, SttStream
+from appliance.speech.stt import SpeechToText, SttError, SttStream, with_noise_floor
 
 if TYPE_CHECKING:
     from vosk import KaldiRecognizer, Model
@@ -56,10 +56,7 @@ def model_sample_rate(model_dir: Path) -> int:
 def add_noise_floor(audio: np.ndarray, dbfs: float | None, rng: np.random.Generator) -> np.ndarray:
     if audio.dtype != np.int16 or audio.ndim != 1:
         raise ValueError(f"expected mono int16 audio, got {audio.dtype} with shape {audio.shape}")
-    if dbfs is None or len(audio) == 0:
-        return audio
-    noise = rng.standard_normal(len(audio)) * (32768.0 * 10 ** (dbfs / 20))
-    return np.clip(audio + noise, -32768, 32767).astype(np.int16)
+    return with_noise_floor(audio, dbfs, rng)
 
 
 class VoskStt(SpeechToText):
