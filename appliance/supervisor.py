@@ -76,7 +76,7 @@ class Supervisor:
         self.problems = loaded.problems
         store = await asyncio.to_thread(CallStore, self.home.db_file)
         engines = Engines(stt=loaded.stt, tts=tts, phrases=phrases,
-                          answerer=loaded.answerer,  # type: ignore[arg-type]
+                          answerer=loaded.answerer,
                           vad_factory=WebRtcVad, store=store,
                           recordings_dir=self.home.recordings_dir)
         rc = self.cfg.receptionist

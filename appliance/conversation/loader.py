@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import models
+from appliance.brain.answerer import Answerer
 from appliance.brain.llama_llm import LlamaLanguageModel
 from appliance.brain.llm import LlmError
 from appliance.brain.prompt import BusinessProfile
@@ -37,7 +38,7 @@ LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "
 @dataclass
 class Loaded:
     stt: SpeechToText | None = None
-    answerer: object | None = None  # appliance.brain.answerer.Answerer
+    answerer: Answerer | None = None
     kb: KnowledgeBase | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -84,8 +85,6 @@ def load(cfg: Config, home: Home) -> Loaded:
     except LlmError as e:
         out.problems.append(str(e))
     else:
-        from appliance.brain.answerer import Answerer
-
         profile = BusinessProfile(cfg.business.name, cfg.brain.description,
                                   LANGUAGES.get(cfg.business.language, "English"))
         answerer = Answerer(out.kb, llm, profile)

@@ -112,12 +112,6 @@ class Reply:
                 self._task.cancel()
         return self._task
 
-    async def wait(self) -> None:
-        """Until every clause is generated and queued (not until it has played)."""
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
     @property
     def released(self) -> bool:
         return self._released.is_set()
@@ -169,12 +163,9 @@ class Reply:
                     self._play(audio)
                 else:
                     self._held.append(audio)
-        except asyncio.CancelledError:
-            raise
         except Exception as e:
             self.error = f"{type(e).__name__}: {e}"
             log.error("reply failed: %s", self.error)
-            self._cancel.set()
         finally:
             self._cancel.set()  # no-op when generation finished; stops it otherwise
             # The thread stops at its next token once the event is set; wait for it so no
