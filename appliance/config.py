@@ -127,6 +127,39 @@ class Brain(_Section):
         return Path(self.llm_model) if self.llm_model else None
 
 
+class Gsm(_Section):
+    """The SIM7600 modem: a second line for callers, and SMS (see modem/)."""
+
+    enabled: bool = False
+    # Stable names from image/udev/99-sim7600.rules (USB interfaces 02 and 04).
+    at_port: str = "/dev/sim7600-at"
+    audio_port: str = "/dev/sim7600-audio"
+    # The SIM's PIN when it asks for one; empty: none.
+    pin: str = ""
+    sms_mode: Literal["pdu", "text"] = "pdu"
+    # Mobile numbers texted when a message is taken or a GSM call is missed.
+    staff_numbers: list[str] = Field(default_factory=list)
+    notify_messages: bool = True
+    notify_missed: bool = True
+    # Answer a text message's question from the knowledge base in one SMS.
+    sms_answers: bool = False
+
+    @field_validator("pin")
+    @classmethod
+    def _pin(cls, v: str) -> str:
+        if v and not (v.isdigit() and 4 <= len(v) <= 8):
+            raise ValueError("a SIM PIN is 4 to 8 digits")
+        return v
+
+    @field_validator("staff_numbers")
+    @classmethod
+    def _numbers(cls, v: list[str]) -> list[str]:
+        for n in v:
+            if not n.lstrip("+").isdigit():
+                raise ValueError(f"phone number {n!r} must be digits, optionally after '+'")
+        return v
+
+
 class Config(_Section):
     business: Business = Field(default_factory=Business)
     asterisk: Asterisk = Field(default_factory=Asterisk)
@@ -136,6 +169,7 @@ class Config(_Section):
     trunk: Trunk = Field(default_factory=Trunk)
     speech: Speech = Field(default_factory=Speech)
     brain: Brain = Field(default_factory=Brain)
+    gsm: Gsm = Field(default_factory=Gsm)
 
 
 def _describe(err: ValidationError) -> str:

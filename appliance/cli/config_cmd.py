@@ -61,5 +61,7 @@ def cmd_show(args: argparse.Namespace, home: Home) -> int:
     data = cfg.model_dump()
     if data["trunk"]["password"]:
         data["trunk"]["password"] = "********"
+    if data["gsm"]["pin"]:
+        data["gsm"]["pin"] = "****"
     print(json.dumps(data, indent=2))
     return 0
