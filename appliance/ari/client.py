@@ -111,9 +111,13 @@ class AriClient:
         await self.delete(f"/channels/{channel_id}")
 
     async def external_media(self, app: str, host: str, port: int, fmt: str,
-                             channel_id: str | None = None) -> dict[str, Any]:
+                             channel_id: str | None = None,
+                             variables: dict[str, str] | None = None) -> dict[str, Any]:
+        # ``variables`` are set before the channel enters Stasis (CALLERID(num) shows in
+        # its StasisStart).
         result: dict[str, Any] = await self.post(
-            "/channels/externalMedia", app=app, external_host=f"{host}:{port}", format=fmt,
+            "/channels/externalMedia", {"variables": variables} if variables else None,
+            app=app, external_host=f"{host}:{port}", format=fmt,
             encapsulation="rtp", transport="udp", connection_type="client",
             direction="both", channelId=channel_id)
         return result

@@ -8,11 +8,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from appliance.ari.client import AriError
 from appliance.ari.events import AriEvent, StasisStart
-from appliance.calls.session import BRIDGE_PREFIX, MEDIA_PREFIX, CallDeps, CallSession
+from appliance.calls.session import (
+    BRIDGE_PREFIX,
+    GSM_PREFIX,
+    MEDIA_PREFIX,
+    CallDeps,
+    CallSession,
+)
 from appliance.calls.transfer import STAFF_PREFIX
 
 log = logging.getLogger(__name__)
@@ -24,6 +31,9 @@ class CallManager:
         self._by_channel: dict[str, CallSession] = {}
         self._tasks: dict[CallSession, asyncio.Task[None]] = {}
         self._orphans: set[asyncio.Task[None]] = set()
+        # Told the caller channel's id when its call has ended (the GSM bridge hangs up
+        # the modem's call then).
+        self.ended_hooks: list[Callable[[str], None]] = []
 
     @property
     def active(self) -> list[CallSession]:
@@ -48,6 +58,14 @@ class CallManager:
         if session is not None:
             session.events.put_nowait(event)
 
+    def inject(self, channel_id: str, event: AriEvent) -> bool:
+        """Hand a call an event that did not come from Asterisk (a GSM caller's DTMF)."""
+        session = self._by_channel.get(channel_id)
+        if session is None:
+            return False
+        session.events.put_nowait(event)
+        return True
+
     def _start_call(self, event: StasisStart) -> None:
         session = CallSession(self.deps, event)
         self._by_channel[session.call_id] = session
@@ -67,6 +85,11 @@ class CallManager:
         self._tasks.pop(session, None)
         for cid in [c for c, s in self._by_channel.items() if s is session]:
             del self._by_channel[cid]
+        for hook in self.ended_hooks:
+            try:
+                hook(session.call_id)
+            except Exception:
+                log.exception("call-ended hook failed for %s", session.call_id)
 
     async def _hangup(self, channel_id: str) -> None:
         try:
@@ -94,8 +117,10 @@ class CallManager:
                 session.channel_gone()
         orphans = [c for c in channels if c["id"] not in self._by_channel]
         # Callers first, and out of Stasis before their bridges go (see CallSession._cleanup).
-        parked = [c["id"] for c in orphans
-                  if self._in_our_app(c) and not c["id"].startswith(STAFF_PREFIX)]
+        # A GSM caller's channel is fed by the bridge of the process that died: it has
+        # no dialplan to continue in, and the modem's call ended with that process.
+        parked = [c["id"] for c in orphans if self._in_our_app(c)
+                  and not c["id"].startswith((STAFF_PREFIX, GSM_PREFIX))]
         for cid in parked:
             log.warning("caller %s was left in the app: sending it to the staff", cid)
             try:
@@ -105,7 +130,7 @@ class CallManager:
                 log.warning("cannot hand over caller %s: %s", cid, e)
         await self._wait_out_of_stasis(parked)
         for chan in orphans:
-            if chan["id"].startswith((MEDIA_PREFIX, STAFF_PREFIX)):
+            if chan["id"].startswith((MEDIA_PREFIX, STAFF_PREFIX, GSM_PREFIX)):
                 log.warning("releasing orphaned media channel %s", chan["id"])
                 try:
                     await ari.hangup(chan["id"])

@@ -56,7 +56,14 @@ class CallDeps:
     has_staff: bool = True
 
 
-def call_source(channel_name: str) -> str:
+# A GSM call enters Asterisk as an ExternalMedia channel fed by the modem bridge
+# (appliance.gsm); its id says where it came from.
+GSM_PREFIX = "gsm-"
+
+
+def call_source(channel_name: str, channel_id: str = "") -> str:
+    if channel_id.startswith(GSM_PREFIX):
+        return "gsm"
     if channel_name.startswith("PJSIP/"):
         return "sip"
     if channel_name.startswith("Local/"):
@@ -90,7 +97,8 @@ class CallSession:
         store = self.deps.store
         ch = self.channel
         await asyncio.to_thread(
-            store.call_started, self.call_id, ch.name, call_source(ch.name), ch.caller_number,
+            store.call_started, self.call_id, ch.name, call_source(ch.name, ch.id),
+            ch.caller_number,
             ch.caller_name, ch.variables.get(TAG_VARIABLE, ""), time.time())
         caller_audio = ""
         try:
@@ -296,8 +304,9 @@ class CallSession:
     async def _release_caller(self) -> None:
         if self._hung_up:
             return
-        if self.handoff_on_exit:
-            # The supervisor is going away: let the dialplan ring the staff instead.
+        if self.handoff_on_exit and not self.call_id.startswith(GSM_PREFIX):
+            # The supervisor is going away: let the dialplan ring the staff instead. (A GSM
+            # caller's channel has no dialplan: its bridge ends with this process.)
             await self.deps.ari.post(f"/channels/{self.call_id}/continue",
                                      missing_ok=True, label=self.deps.fallback_label)
             self._status = "handed_off"
