@@ -109,7 +109,7 @@ class Conversation(CallerAudioListener):
             await asyncio.wait(self._retired, timeout=5.0)
         if self._message is not None and self.call is not None:
             await self._message.save(self.engines.store, self.engines.stt,
-                                     self.engines.recordings_dir)
+                                     self.engines.recordings_dir, self.engines.on_message)
         if self.journal is not None:
             await self.journal.close()
         return await self._recorder.stop()
@@ -330,7 +330,7 @@ class Conversation(CallerAudioListener):
         if self.ear is not None:
             self.ear.tap = None
         transcript = await msg.save(self.engines.store, self.engines.stt,
-                                    self.engines.recordings_dir)
+                                    self.engines.recordings_dir, self.engines.on_message)
         self._transcript("message", transcript)
         await self._say_and_wait(LINES.message_saved)
         await self.port.hangup()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,10 @@ class Message:
             if isinstance(event, Utterance) and event.text.strip():
                 self.texts.append(event.text)
 
-    async def save(self, store: CallStore, stt: SpeechToText | None, directory: Path) -> str:
-        """Write the WAV and the record once; returns the transcript."""
+    async def save(self, store: CallStore, stt: SpeechToText | None, directory: Path,
+                   notify: Callable[[str, str], None] | None = None) -> str:
+        """Write the WAV and the record once, then tell ``notify(caller, transcript)`` (the
+        staff's SMS); returns the transcript."""
         if self.saved:
             return " ".join(self.texts)
         self.saved = True
@@ -90,4 +93,9 @@ class Message:
         await asyncio.to_thread(store.add_message, self.call_id, time.time(),
                                 self.caller_number, str(path), self.seconds, transcript)
         log.info("call %s: message saved (%.1f s): %r", self.call_id, self.seconds, transcript)
+        if notify is not None:
+            try:
+                notify(self.caller_number, transcript)
+            except Exception:
+                log.exception("call %s: message notification failed", self.call_id)
         return transcript

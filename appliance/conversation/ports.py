@@ -44,6 +44,8 @@ class Engines:
     vad_factory: Callable[[int], Vad]
     store: CallStore
     recordings_dir: Path
+    # Told (caller number, transcript) when a message has been saved: texts the staff.
+    on_message: Callable[[str, str], None] | None = None
 
 
 @dataclass(frozen=True)
