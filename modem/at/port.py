@@ -39,7 +39,7 @@ class SerialPort:
             # timeout=0: returns what is there; no data on a readable fd raises (unplugged).
             data = self._serial.read(READ_SIZE)
         except (serial.SerialException, OSError) as exc:
-            self._stop(f"{self.path}: {exc}")
+            self._stop(f"{self.path}: port went away ({exc})")
         else:
             self._buffer += data
         self._readable.set()
