@@ -96,3 +96,26 @@ def calls(lines: list[str]) -> list[CallInfo]:
     """The ``+CLCC:`` lines of an AT+CLCC reply -> the calls (malformed lines skipped)."""
     events = [parse_urc(line) for line in lines if line.startswith("+CLCC:")]
     return [call_info(e) for e in events if isinstance(e, CallState)]
+
+
+_SIM_PROBLEMS = {
+    "pin_required": "the SIM needs a PIN (set gsm.pin)",
+    "puk_required": "the SIM is locked (PUK required): unlock it in a phone",
+    "not_inserted": "no SIM card in the modem",
+    "busy": "the SIM is busy (still starting up)",
+    "error": "the SIM card failed",
+    "unknown": "the SIM state is unknown",
+}
+_REG_PROBLEMS = {
+    "searching": "no network: searching",
+    "denied": "no network: registration denied",
+    "not_registered": "no network: not registered",
+    "unknown": "no network: registration unknown",
+}
+
+
+def problem(sim: str, registration: str) -> str:
+    """Why calls and SMS cannot work, in words; "" when SIM and network are fine."""
+    if sim != "ready":
+        return _SIM_PROBLEMS.get(sim, f"SIM: {sim}")
+    return _REG_PROBLEMS.get(registration, "")
