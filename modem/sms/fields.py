@@ -56,25 +56,24 @@ class OctetReader:
         return ValueError(f"{self.kind} PDU: {message} at octet {where}")
 
 
-def _bcd(digits: str, what: str) -> bytes:
-    nibbles = []
-    for ch in digits:
-        index = _BCD.find(ch)
-        if index < 0 or ch in "abc":
-            raise ValueError(f"{what} {digits!r} has {ch!r}, not a digit, '*' or '#'")
-        nibbles.append(index)
+def _bcd(digits: str) -> bytes:
+    nibbles = [_BCD.index(ch) for ch in digits]
     if len(nibbles) % 2:
         nibbles.append(0xF)
     return bytes(lo | (hi << 4) for lo, hi in zip(nibbles[::2], nibbles[1::2]))
 
 
 def _split_number(number: str, what: str) -> tuple[int, str]:
+    """(type of address, digits); "+" means international."""
     digits = number.strip()
     toa = TOA_UNKNOWN
     if digits.startswith("+"):
         toa, digits = TOA_INTERNATIONAL, digits[1:]
     if not digits:
         raise ValueError(f"{what} {number!r} has no digits")
+    for ch in digits:
+        if ch not in "0123456789*#":
+            raise ValueError(f"{what} {number!r} has {ch!r}, not a digit, '*' or '#'")
     if len(digits) > 20:
         raise ValueError(f"{what} {number!r} has {len(digits)} digits, at most 20 fit")
     return toa, digits
@@ -83,7 +82,7 @@ def _split_number(number: str, what: str) -> tuple[int, str]:
 def encode_address(number: str, what: str = "number") -> bytes:
     """TP-DA / TP-OA: digit count, type of address, BCD digits. "+" means international."""
     toa, digits = _split_number(number, what)
-    return bytes((len(digits), toa)) + _bcd(digits, what)
+    return bytes((len(digits), toa)) + _bcd(digits)
 
 
 def encode_alphanumeric(name: str) -> bytes:
@@ -101,7 +100,7 @@ def encode_smsc(number: str | None) -> bytes:
     if not number:
         return b"\x00"
     toa, digits = _split_number(number, "SMSC number")
-    body = bytes((toa,)) + _bcd(digits, "SMSC number")
+    body = bytes((toa,)) + _bcd(digits)
     return bytes((len(body),)) + body
 
 

@@ -29,7 +29,6 @@ from modem.sms.fields import (
 
 DCS_GSM7 = 0x00
 DCS_UCS2 = 0x08
-VALIDITY_4_DAYS = 0xAA  # relative TP-VP: (0xAA - 166) days
 MAX_PARTS = 255
 _MTI_NAMES = ("SMS-DELIVER", "SMS-SUBMIT", "SMS-STATUS-REPORT", "reserved")
 
@@ -121,8 +120,9 @@ def encode_submit(
     address = encode_address(number, "destination number")
     pdus = []
     for dcs, udh, user_data in _parts(text, reference):
-        first = 0x01 | 0x10 | (0x20 if request_status else 0) | (0x40 if udh else 0)
-        tpdu = bytes((first, 0x00)) + address + bytes((0x00, dcs, VALIDITY_4_DAYS)) + user_data
+        # No TP-VP: the SMSC applies its default validity period.
+        first = 0x01 | (0x20 if request_status else 0) | (0x40 if udh else 0)
+        tpdu = bytes((first, 0x00)) + address + bytes((0x00, dcs)) + user_data
         pdus.append(SmsSubmitPdu((smsc_part + tpdu).hex().upper(), len(tpdu)))
     return pdus
 
