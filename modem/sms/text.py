@@ -15,7 +15,8 @@ from modem.sms import gsm7
 from modem.sms.pdu import join_surrogates
 
 STATUSES = ("REC UNREAD", "REC READ", "STO UNSENT", "STO SENT")
-_TIME = re.compile(r"(\d\d)/(\d\d)/(\d\d),(\d\d):(\d\d):(\d\d)(?:([+-])(\d\d?))?")
+# "yy/MM/dd,hh:mm:ss+zz" (27.005); some firmware (Quectel) prints "yyyy/MM/dd hh:mm:ss+zz".
+_TIME = re.compile(r"(\d\d|\d{4})/(\d\d)/(\d\d)[, ](\d\d):(\d\d):(\d\d)(?:([+-])(\d\d?))?")
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{4})+")
 
 
@@ -51,7 +52,7 @@ def parse_text_time(value: str) -> datetime | None:
     quarters = int(match[8] or 0) * (-1 if match[7] == "-" else 1)
     try:
         tz = timezone(timedelta(minutes=15 * quarters))
-        return datetime(2000 + year, month, day, hour, minute, second, tzinfo=tz)
+        return datetime(year % 100 + 2000, month, day, hour, minute, second, tzinfo=tz)
     except ValueError:
         return None
 
