@@ -41,6 +41,9 @@ class SmsSubmitPdu:
 
 @dataclass(frozen=True)
 class SmsDeliver:
+    """A received SMS or one part of a long one. A UCS2 part whose sender split a surrogate
+    pair keeps the lone half in `text` until the Reassembler joins the parts."""
+
     sender: str
     text: str
     time: datetime | None
