@@ -28,6 +28,7 @@ class Call:
     wav: str | None = None
     began: float | None = None
     pcm_refusals: int = 0
+    rings: int = 0
     timer: Timer | None = None
 
     @property
@@ -41,14 +42,14 @@ class Call:
 
     def to_json(self) -> dict[str, object]:
         return {"id": self.id, "direction": "out" if self.direction == 0 else "in",
-                "state": STATES.get(self.stat, "disconnect"), "number": self.number}
+                "state": STATES.get(self.stat, "disconnect"), "number": self.number,
+                "rings": self.rings}
 
 
 class Calls:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
         self.calls: dict[int, Call] = {}
-        self.rings = 0
         self.pcm_on = False
         self.ceer = "No cause information"
         self.dtmf_sent: list[dict[str, object]] = []
@@ -63,7 +64,6 @@ class Calls:
             raise ValueError("a call is already up; use the 'waiting' op for a second call")
         call = Call(1, 1, 4, number, alpha, wav, pcm_refusals=self.ctx.config.pcm_refusals)
         self.calls[call.id] = call
-        self.rings = 0
         self._ring(call)
 
     def waiting(self, number: str) -> None:
@@ -223,12 +223,12 @@ class Calls:
     def _ring(self, call: Call) -> None:
         if self.calls.get(call.id) is not call or call.stat != 4:
             return
-        if self.rings >= self.ctx.config.max_rings:
+        if call.rings >= self.ctx.config.max_rings:
             self._release(call, "No answer", missed=True)
             return
-        self.rings += 1
+        call.rings += 1
         self.ctx.wire.line("RING")
-        if self.rings == 1:
+        if call.rings == 1:
             self._push(call)
         if self.ctx.settings.clip:
             self.ctx.wire.line(f'+CLIP: "{call.number}",{call.type},,,"{call.alpha}",0'
@@ -306,4 +306,10 @@ class Calls:
 
     def to_json(self) -> list[dict[str, object]]:
         return [c.to_json() for c in sorted(self.calls.values(), key=lambda c: c.id)]
+
+    def main_json(self) -> dict[str, object] | None:
+        """The call a test usually means: the one that is not waiting."""
+        call = next((c for c in sorted(self.calls.values(), key=lambda c: c.id)
+                     if c.stat != 5), None)
+        return call.to_json() if call else None
 

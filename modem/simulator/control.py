@@ -58,7 +58,7 @@ async def _configure(sim: Simulator, r: dict[str, Any]) -> None:
 
 
 async def _state(sim: Simulator, r: dict[str, Any]) -> dict[str, object]:
-    return {"state": sim.state()}
+    return sim.state()  # fields at the top level of the reply, next to "ok"
 
 
 async def _dtmf(sim: Simulator, r: dict[str, Any]) -> dict[str, object]:

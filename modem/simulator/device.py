@@ -307,6 +307,7 @@ class Device:
             "powered": self.powered, "booted": self.booted, "sim": self.ctx.sim,
             "registration": self.ctx.stat, "rssi": self.config.rssi,
             "silent": self.ctx.wire.muted, "calls": self.calls.to_json(),
+            "call": self.calls.main_json(),
             "cpcmreg": self.calls.pcm_on, "pcm_rate": self.ctx.settings.pcm_rate,
             "dtmf_sent": list(self.calls.dtmf_sent), "sms_sent": self.sms.sent_json(),
             "sms_stored": self.sms.stored_json(), "commands": list(self.commands),

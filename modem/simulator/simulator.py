@@ -93,14 +93,18 @@ class Simulator:
     async def dtmf(self, digit: str) -> bool:
         return self._op(lambda: self.device.calls.dtmf(digit))
 
+    # SIM, network and signal may be set while unplugged: they apply from the next boot.
     async def set_sim(self, state: str) -> None:
-        self._op(lambda: self.device.set_sim(state, self._now()))
+        self.device.set_sim(state, self._now())
+        self._kick()
 
     async def set_network(self, stat: int) -> None:
-        self._op(lambda: self.device.set_network(stat, self._now()))
+        self.device.set_network(stat, self._now())
+        self._kick()
 
     async def set_signal(self, rssi: int) -> None:
-        self._op(lambda: self.device.set_signal(rssi, self._now()))
+        self.device.set_signal(rssi, self._now())
+        self._kick()
 
     async def silent(self, on: bool) -> None:
         self._op(lambda: self.device.set_silent(on))

@@ -22,6 +22,7 @@ from modem.sms import (
     encode_text_body,
     format_text_header,
 )
+from modem.sms.fields import OctetReader, decode_address, decode_smsc, parse_dcs
 
 CAPACITY = 30
 STATUS = ("REC UNREAD", "REC READ", "STO UNSENT", "STO SENT")
@@ -42,6 +43,7 @@ class Sent:
 
     number: str
     mode: str
+    encoding: str  # "gsm7", "ucs2" or "8bit": how it went over the air
     total: int = 1
     reference: int | None = None
     parts: dict[int, str] = field(default_factory=dict)
@@ -50,6 +52,7 @@ class Sent:
     def to_json(self) -> dict[str, object]:
         text = "".join(self.parts[k] for k in sorted(self.parts))
         return {"number": self.number, "text": text, "mode": self.mode,
+                "encoding": self.encoding,
                 "parts": len(self.parts), "total": self.total, "mr": self.message_refs}
 
 
@@ -112,6 +115,12 @@ class Sms:
                 s.cnmi_mt = cmd.int_arg(1, 0) or 0
             else:
                 return "ERROR"
+            return "OK"
+        if cmd.name == "+CSMP" and cmd.kind in ("set", "query"):
+            if cmd.kind == "query":
+                wire.line(f"+CSMP: 17,167,0,{s.csmp_dcs}")
+            else:
+                s.csmp_dcs = cmd.int_arg(3, s.csmp_dcs) or 0
             return "OK"
         if cmd.name not in ("+CPMS", "+CMGR", "+CMGL", "+CMGD", "+CMGS"):
             return None
@@ -213,7 +222,8 @@ class Sms:
         except ValueError:
             self.ctx.finish(self.ctx.cms(305))
             return
-        sent = Sent(number, "text", parts={1: text})
+        encoding = "ucs2" if self.ctx.settings.csmp_dcs == 8 else "gsm7"
+        sent = Sent(number, "text", encoding, parts={1: text})
         self.sent.append(sent)
         self._confirm(sent)
 
@@ -231,9 +241,11 @@ class Sms:
         except ValueError:
             self.ctx.finish(self.ctx.cms(304))
             return
-        self._confirm(self._record(submit.number, submit.text, submit.concat))
+        sent = self._record(submit.number, submit.text, submit.concat, _alphabet(hex_pdu))
+        self._confirm(sent)
 
-    def _record(self, number: str, text: str, concat: tuple[int, int, int] | None) -> Sent:
+    def _record(self, number: str, text: str, concat: tuple[int, int, int] | None,
+                encoding: str) -> Sent:
         if concat is not None:
             ref, total, seq = concat
             for sent in reversed(self.sent):
@@ -241,7 +253,7 @@ class Sms:
                         and seq not in sent.parts:
                     sent.parts[seq] = text
                     return sent
-        sent = Sent(number, "pdu", parts={1: text})
+        sent = Sent(number, "pdu", encoding, parts={1: text})
         if concat is not None:
             sent.reference, sent.total, sent.parts = concat[0], concat[1], {concat[2]: text}
         self.sent.append(sent)
@@ -263,3 +275,13 @@ class Sms:
     def stored_json(self) -> list[dict[str, object]]:
         return [{"index": i, "sender": m.part.sender, "text": m.part.text,
                  "status": STATUS[m.status]} for i, m in sorted(self.store.items())]
+
+
+def _alphabet(hex_pdu: str) -> str:
+    """TP-DCS of an SMS-SUBMIT read with the codec's field readers (decode_submit omits it)."""
+    reader = OctetReader(hex_pdu, "SMS-SUBMIT")
+    decode_smsc(reader)
+    reader.take(2, "first octet and TP-MR")
+    decode_address(reader, "destination address")
+    reader.octet("TP-PID")
+    return parse_dcs(reader.octet("TP-DCS")).alphabet

@@ -78,6 +78,7 @@ class Settings:
     cmgf: int = 0
     cscs: str = "IRA"
     cnmi_mt: int = 1
+    csmp_dcs: int = 0  # text-mode sends go out as UCS2 only with AT+CSMP=17,167,0,8
     pcm_rate: int = 8000
 
 

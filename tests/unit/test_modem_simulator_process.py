@@ -54,8 +54,10 @@ def test_subprocess_control_round_trip_and_clean_shutdown(tmp_path: Path) -> Non
             b'\r\nRING\r\n\r\n+CLCC: 1,1,4,0,0,"+27821231234",145\r\n'
         assert host.command("ATA", b"145\r\n") == (
             b'\r\nVOICE CALL: BEGIN\r\n\r\nOK\r\n\r\n+CLCC: 1,1,0,0,0,"+27821231234",145\r\n')
-        state = request_sync(ctl, {"op": "state"})["state"]
-        assert state["calls"] == [{"id": 1, "direction": "in", "state": "active", "number": NUMBER}]
+        state = request_sync(ctl, {"op": "state"})
+        assert state["ok"] is True and state["cpcmreg"] is False
+        assert state["call"] == {"id": 1, "direction": "in", "state": "active", "number": NUMBER,
+                                 "rings": 1}
         assert "ATA" in state["commands"]
         assert request_sync(ctl, {"op": "hangup"}) == {"ok": True}
         assert host.read_until(b"NO CARRIER\r\n").startswith(b'\r\n+CLCC: 1,1,6')
@@ -78,6 +80,7 @@ def test_subprocess_control_round_trip_and_clean_shutdown(tmp_path: Path) -> Non
             f.flush()
             assert json.loads(f.readline()) == {"ok": True, "indexes": [0]}
 
+        assert request_sync(ctl, {"op": "state"})["call"] is None
         assert request_sync(ctl, {"op": "unplug", "seconds": 0.4}) == {"ok": True}
         assert not Path(info["at"]).exists()
         deadline = time.monotonic() + 3

@@ -106,8 +106,9 @@ def test_send_in_text_mode(sim: SimThread, host: Host) -> None:
     host.port.write("Grüße".encode("utf-16-be").hex().upper().encode() + b"\x1a")
     assert host.read_until(b"OK\r\n") == b"\r\n+CMGS: 2\r\n\r\nOK\r\n"
     sent = sim.state()["sms_sent"]
-    assert [(s["number"], s["text"], s["mode"]) for s in sent] == [
-        ("+27825551234", "See you at 3pm", "text"), ("0825551234", "Grüße", "text")]
+    assert [(s["number"], s["text"], s["mode"], s["encoding"]) for s in sent] == [
+        ("+27825551234", "See you at 3pm", "text", "gsm7"),
+        ("0825551234", "Grüße", "text", "gsm7")]  # no AT+CSMP=17,167,0,8: not sent as UCS2
 
 
 def test_send_in_pdu_mode_multipart_wrong_length_and_escape(sim: SimThread, host: Host) -> None:
@@ -120,8 +121,15 @@ def test_send_in_pdu_mode_multipart_wrong_length_and_escape(sim: SimThread, host
         host.port.write(part.hex.encode() + b"\x1a")
         assert host.read_until(b"OK\r\n") == f"\r\n+CMGS: {i}\r\n\r\nOK\r\n".encode()
     sent = sim.state()["sms_sent"]
-    assert sent == [{"number": "+27825551234", "text": text, "mode": "pdu", "parts": 2,
-                     "total": 2, "mr": [1, 2]}]
+    assert sent == [{"number": "+27825551234", "text": text, "mode": "pdu", "encoding": "gsm7",
+                     "parts": 2, "total": 2, "mr": [1, 2]}]
+    ucs2 = encode_submit("0825551234", "Привет 🙂")[0]
+    host.port.write(f"AT+CMGS={ucs2.tpdu_length}\r".encode())
+    host.read_until(b"> ")
+    host.port.write(ucs2.hex.encode() + b"\x1a")
+    host.read_until(b"OK\r\n")
+    last = sim.state()["sms_sent"].pop()
+    assert (last["text"], last["encoding"]) == ("Привет 🙂", "ucs2")
 
     single = encode_submit("0825551234", "hi")[0]
     host.port.write(f"AT+CMGS={single.tpdu_length + 1}\r".encode())
@@ -132,7 +140,7 @@ def test_send_in_pdu_mode_multipart_wrong_length_and_escape(sim: SimThread, host
     host.read_until(b"> ")
     host.port.write(single.hex[:10].encode() + b"\x1b")  # ESC: abandon the message
     assert host.read_until(b"OK\r\n") == b"\r\nOK\r\n"
-    assert len(sim.state()["sms_sent"]) == 1
+    assert len(sim.state()["sms_sent"]) == 2
 
 
 def test_prompt_with_echo_on(sim: SimThread) -> None:
