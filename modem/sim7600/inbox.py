@@ -14,9 +14,8 @@ from collections.abc import Callable
 
 from modem.at.errors import AtError, AtTimeout, PortGone
 from modem.at.events import SmsDeliver, SmsStored
-from modem.sim7600.events import LineEvent, SmsReceived
+from modem.sim7600.events import LineEvent
 from modem.sim7600.modem import Sim7600
-from modem.sms import decode_deliver, decode_text_body, parse_text_header
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class Inbox:
 
     async def _handle(self, event: SmsStored | SmsDeliver) -> None:
         if isinstance(event, SmsDeliver):  # +CMT: pushed, not stored (AT+CNMI=2,2)
-            message = self._deliver(event)
+            message = self._modem.sms.pushed(event.header, event.body) if self._modem.sms else None
             if message is not None:
                 self._publish(message)
             return
@@ -77,9 +76,3 @@ class Inbox:
             self._publish(message)
         await self._modem.delete_sms(event.index)
 
-    def _deliver(self, event: SmsDeliver) -> SmsReceived | None:
-        if event.header.startswith('"'):  # text mode (we read with AT+CSCS="UCS2")
-            _, sender, time = parse_text_header(event.header, ucs2=True)
-            return SmsReceived(sender, decode_text_body(event.body, ucs2=True), time)
-        whole = self._modem.reassembler.add(decode_deliver(event.body.strip()))
-        return SmsReceived(whole.sender, whole.text, whole.time) if whole else None

@@ -108,7 +108,8 @@ class GsmLine:
                 delay = self.backoff[0]  # it was up: retry soon, the backoff starts over
             else:
                 self.failures += 1
-            self._update(connected=False, error=f"{reason}; retrying in {delay:g} s")
+            tries = f" ({self.failures} failed attempts)" if self.failures > 1 else ""
+            self._update(connected=False, error=f"{reason}; retrying in {delay:g} s{tries}")
             log.warning("GSM line down (%s); retrying in %g s", reason, delay)
             await asyncio.sleep(delay)
             if not was_up:

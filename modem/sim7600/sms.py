@@ -3,8 +3,8 @@
 Sending: PDU mode sends one AT+CMGS=<tpdu_length> per part. Text mode sends GSM-7 text with
 AT+CSCS="GSM" and anything else as UCS2 hex with AT+CSCS="UCS2" + AT+CSMP=17,167,0,8; a text
 that needs several parts goes out in PDU mode (text mode has no concatenation header), so
-the recipient still sees one message. Reading in text mode uses AT+CSCS="UCS2": sender and
-body then come as hex, which survives any character and newlines in the text.
+the recipient still sees one message. Reading is done in PDU mode in both modes: only the
+PDU has the concatenation header, so only then can the parts be put back together.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import logging
 import random
 
 from modem.at.engine import AtEngine
-from modem.at.errors import AtError
+from modem.at.errors import AtError, AtTimeout, PortGone
 from modem.sim7600.events import SmsReceived
 from modem.sms import (
     Reassembler,
+    SmsDeliver,
     decode_deliver,
     decode_text_body,
     encode_submit,
@@ -54,8 +55,6 @@ class SmsService:
     async def setup(self) -> None:
         """The SMS part of init: mode, storage on the SIM, +CMTI for each new message."""
         await self._set("AT+CMGF=1" if self.mode == "text" else "AT+CMGF=0")
-        if self.mode == "text":
-            await self._set('AT+CSCS="UCS2"')
         await self._engine.command('AT+CPMS="SM","SM","SM"')
         await self._engine.command("AT+CNMI=2,1,0,0,0")
 
@@ -64,6 +63,16 @@ class SmsService:
         if self._settings.get(key) != cmd:
             await self._engine.command(cmd)
             self._settings[key] = cmd
+
+    async def _csmp(self, cmd: str) -> None:
+        """Text-mode parameters (the DCS says GSM-7 or UCS2); a modem that refuses them
+        picks the coding from AT+CSCS itself, so the send goes ahead with a warning."""
+        try:
+            await self._set(cmd)
+        except AtError as e:
+            if isinstance(e, PortGone | AtTimeout):
+                raise
+            log.warning("modem refused %s, sending anyway: %s", cmd, e)
 
     async def send(self, number: str, text: str) -> list[int]:
         """Send now; the message references the network gave (one per part)."""
@@ -90,14 +99,14 @@ class SmsService:
         return refs
 
     async def _send_text(self, number: str, text: str) -> int:
-        body = encode_text_body(text, ucs2=False)
-        if is_gsm7(text) and not any(c in body for c in _UNSAFE_IN_TEXT_MODE):
+        body = encode_text_body(text, ucs2=False) if is_gsm7(text) else _UNSAFE_IN_TEXT_MODE
+        if not any(c in body for c in _UNSAFE_IN_TEXT_MODE):
             await self._set('AT+CSCS="GSM"')
-            await self._set("AT+CSMP=17,167,0,0")
+            await self._csmp("AT+CSMP=17,167,0,0")
             cmd = f'AT+CMGS="{number}"'
         else:
             await self._set('AT+CSCS="UCS2"')
-            await self._set("AT+CSMP=17,167,0,8")
+            await self._csmp("AT+CSMP=17,167,0,8")
             body = encode_text_body(text, ucs2=True)
             cmd = f'AT+CMGS="{encode_text_body(number, ucs2=True)}"'
         resp = await self._engine.command_with_body(cmd, body.encode("ascii"),
@@ -106,25 +115,34 @@ class SmsService:
 
     async def read(self, index: int) -> SmsReceived | None:
         """The message at ``index``; None for an empty slot, a message we sent, or a part
-        of a multipart message still waiting for its other parts (kept in the reassembler)."""
-        if self.mode == "text":
-            await self._set('AT+CSCS="UCS2"')
-        resp = await self._engine.command(f"AT+CMGR={index}")
+        of a multipart message still waiting for its other parts (kept in the reassembler).
+        Read in PDU mode whatever the mode: only the PDU carries the concatenation header
+        (text mode shows each part as a message of its own)."""
+        await self._set("AT+CMGF=0")
+        try:
+            resp = await self._engine.command(f"AT+CMGR={index}")
+        finally:
+            if self.mode == "text":
+                await self._set("AT+CMGF=1")
         header = next((n for n, line in enumerate(resp.lines) if line.startswith("+CMGR:")), None)
-        if header is None:
+        # The PDU line follows the header; a blank line between them is tolerated.
+        pdu = next((x.strip() for x in resp.lines[(header or 0) + 1 :] if x.strip()), "")
+        if header is None or not pdu:
+            return None  # an empty slot: OK and nothing else
+        status = resp.lines[header].partition(":")[2].split(",")[0].strip()
+        if status not in _RECEIVED_PDU:
             return None
-        value = resp.lines[header].partition(":")[2].strip()
-        body = resp.lines[header + 1 :]
-        if self.mode == "pdu" or not value.startswith('"'):  # PDU: "+CMGR: 0,,29" / hex
-            if value.split(",")[0] not in _RECEIVED_PDU or not body:
-                return None
-            part = decode_deliver(body[0].strip())
-        else:
-            status, sender, time = parse_text_header(value, ucs2=True)
-            if not status.startswith("REC"):
-                return None
-            text = decode_text_body("".join(body), ucs2=True)
-            return SmsReceived(sender, text, time)
+        return self._whole(decode_deliver(pdu))
+
+    def pushed(self, header: str, body: str) -> SmsReceived | None:
+        """A message the modem pushed with ``+CMT:`` instead of storing it (AT+CNMI=2,2)."""
+        if header.startswith('"'):  # text mode, in the character set last chosen
+            ucs2 = self._settings.get("AT+CSCS") == 'AT+CSCS="UCS2"'
+            _, sender, time = parse_text_header(header, ucs2=ucs2)
+            return SmsReceived(sender, decode_text_body(body, ucs2=ucs2), time)
+        return self._whole(decode_deliver(body.strip()))
+
+    def _whole(self, part: SmsDeliver) -> SmsReceived | None:
         whole = self.reassembler.add(part)
         return SmsReceived(whole.sender, whole.text, whole.time) if whole else None
 
