@@ -147,24 +147,19 @@ class Calls:
         return self._flag(cmd)
 
     def _flag(self, cmd: Command) -> str | None:
-        s, wire = self.ctx.settings, self.ctx.wire
-        if cmd.name not in ("+CLIP", "+CVHU", "+DDET") or cmd.kind not in ("set", "query"):
+        """AT+CLIP / AT+CVHU / AT+DDET: set with 0|1, query."""
+        attr = {"+CLIP": "clip", "+CVHU": "cvhu", "+DDET": "ddet"}.get(cmd.name)
+        if attr is None or cmd.kind not in ("set", "query"):
             return None
+        s = self.ctx.settings
+        if cmd.kind == "query":
+            extra = ",1" if cmd.name == "+CLIP" else ""  # <m>: CLIP provisioned
+            self.ctx.wire.line(f"{cmd.name}: {int(getattr(s, attr))}{extra}")
+            return "OK"
         value = cmd.int_arg(0)
-        if cmd.kind == "set" and value not in (0, 1):
+        if value not in (0, 1):
             return "ERROR"
-        if cmd.name == "+CLIP":
-            if cmd.kind == "query":
-                wire.line(f"+CLIP: {int(s.clip)},1")
-            s.clip = bool(value) if cmd.kind == "set" else s.clip
-        elif cmd.name == "+CVHU":
-            if cmd.kind == "query":
-                wire.line(f"+CVHU: {s.cvhu}")
-            s.cvhu = value if value is not None else s.cvhu
-        else:
-            if cmd.kind == "query":
-                wire.line(f"+DDET: {int(s.ddet)}")
-            s.ddet = bool(value) if cmd.kind == "set" else s.ddet
+        setattr(s, attr, value if attr == "cvhu" else bool(value))
         return "OK"
 
     def _answer(self) -> str:

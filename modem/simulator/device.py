@@ -3,7 +3,8 @@
 The I/O layer feeds what the host wrote (`feed`), lets time pass (`advance`, sleeping until
 `next_due`), writes `take_output()` to the AT port and acts on `take_effects()` (audio on or
 off, USB reset). Calls and SMS live in calls.py and sms.py; this module owns the command
-line, echo, the SMS prompt, power/boot, SIM, registration and signal.
+line, echo, the SMS prompt, power/boot and the identity commands; radio.py the SIM,
+registration and signal.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import deque
 
 from modem.simulator.calls import Calls
 from modem.simulator.core import Command, parse_line
+from modem.simulator.radio import Radio
 from modem.simulator.sms import Sms
 from modem.simulator.state import PENDING, Ctx, DeviceConfig, Effect, Settings, UsbReset
 
@@ -19,7 +21,6 @@ MANUFACTURER = "SIMCOM INCORPORATED"
 MODEL = "SIMCOM_SIM7600G-H"
 REVISION = "LE20B04SIM7600G22"
 IMEI = "861234567890123"
-LAC, CELL = "1A2B", "01C2D3E4"
 ACCEPTED_BASIC = {"V", "Q", "X", "Z", "&C", "&D", "&W", "&F"}  # accepted, no effect here
 
 
@@ -28,6 +29,7 @@ class Device:
         self.config = config or DeviceConfig()
         self.ctx = Ctx(self.config)
         self.ctx.finish = self._finish
+        self.radio = Radio(self.ctx)
         self.calls = Calls(self.ctx)
         self.sms = Sms(self.ctx)
         self.powered = False
@@ -90,7 +92,7 @@ class Device:
         self.calls.drop_all()
         self.ctx.settings = Settings()
         self.ctx.sim, self.ctx.stat, self.ctx.prompt = "busy", 0, None
-        self.powered = self.booted = self._busy = False
+        self.powered = self.booted = self._busy = self.radio.booted = False
         self._line.clear()
         self._body.clear()
         self._queue.clear()
@@ -100,72 +102,24 @@ class Device:
     def _rdy(self) -> None:
         self.booted = True
         self.ctx.wire.line("RDY")
-        if self.config.sim == "absent":
-            self.ctx.sim = "absent"
-            self.ctx.wire.line("+CPIN: SIM REMOVED")
-        elif self.config.sim != "busy":
-            self.ctx.timers.after(self.config.sim_busy_seconds, self._sim_up)
-
-    def _sim_up(self) -> None:
-        if self.config.sim == "pin":
-            self.ctx.sim = "pin"
-            self.ctx.wire.line("+CPIN: SIM PIN")
-        elif self.config.sim == "ready":
-            self._sim_ready()
-
-    def _sim_ready(self) -> None:
-        self.ctx.sim = "ready"
-        self.ctx.wire.line("+CPIN: READY")
-        self.ctx.timers.after(0.1, lambda: self.ctx.wire.line("SMS DONE"))
-        self.ctx.timers.after(0.2, lambda: self.ctx.wire.line("PB DONE"))
-        self._update_registration()
+        self.radio.after_rdy()
 
     # ---- scripted changes ----
 
     def set_sim(self, state: str, now: float) -> None:
         self.advance(now)
-        self.config.update({"sim": state})
-        if not self.booted or self.ctx.sim == state:
-            return
-        if state == "ready":
-            self._sim_ready()
-            return
-        self.ctx.sim = state
-        if state == "pin":
-            self.ctx.wire.line("+CPIN: SIM PIN")
-        elif state == "absent":
-            self.ctx.wire.line("+CPIN: SIM REMOVED")
-        self._update_registration()
+        self.radio.set_sim(state)
 
     def set_network(self, stat: int, now: float) -> None:
-        if not 0 <= stat <= 5:
-            raise ValueError(f"network stat must be 0..5, not {stat}")
         self.advance(now)
-        self.config.network = stat
-        self._update_registration()
+        self.radio.set_network(stat)
 
     def set_signal(self, rssi: int, now: float) -> None:
-        if not (0 <= rssi <= 31 or rssi == 99):
-            raise ValueError(f"rssi must be 0..31 or 99, not {rssi}")
         self.advance(now)
-        self.config.rssi = rssi
-        if self.booted and self.ctx.settings.autocsq:
-            self.ctx.wire.line(self._csq())
+        self.radio.set_signal(rssi)
 
     def set_silent(self, on: bool) -> None:
         self.ctx.wire.muted = on
-
-    def _update_registration(self) -> None:
-        stat = self.config.network if self.ctx.sim == "ready" else 0
-        if stat == self.ctx.stat:
-            return
-        self.ctx.stat = stat
-        s = self.ctx.settings
-        cell = f',"{LAC}","{CELL}"' if stat in (1, 5) else ""
-        if s.creg:
-            self.ctx.wire.line(f"+CREG: {stat}{cell if s.creg == 2 else ''}")
-        if s.cereg:
-            self.ctx.wire.line(f"+CEREG: {stat}{cell + ',7' if s.cereg == 2 and cell else ''}")
 
     # ---- command lines ----
 
@@ -197,7 +151,8 @@ class Device:
             return  # not an AT command line: ignored, as a real modem does
         final = "OK"
         for cmd in cmds:
-            result = self._general(cmd) or self.calls.handle(cmd) or self.sms.handle(cmd)
+            result = (self._general(cmd) or self.radio.handle(cmd) or self.calls.handle(cmd)
+                      or self.sms.handle(cmd))
             if result == PENDING:
                 self._busy = True
                 return
@@ -234,26 +189,6 @@ class Device:
             else:
                 return "ERROR"
             return "OK"
-        if name == "+CPIN":
-            return self._cpin(cmd)
-        if name in ("+CREG", "+CEREG", "+CGREG"):
-            return self._reg(cmd)
-        if name == "+COPS":
-            if kind == "query":
-                reg = self.ctx.registered()
-                wire.line(f'+COPS: 0,0,"{self.config.operator}",7' if reg else "+COPS: 0")
-            return "OK"
-        if name == "+CSQ" and kind == "exec":
-            wire.line(self._csq())
-            return "OK"
-        if name == "+AUTOCSQ":
-            if kind == "query":
-                wire.line(f"+AUTOCSQ: {int(s.autocsq)},1")
-            elif kind == "set" and cmd.arg(0) in ("0", "1"):
-                s.autocsq = cmd.arg(0) == "1"
-            else:
-                return "ERROR"
-            return "OK"
         if name == "+CRESET" or (name == "+CFUN" and kind == "set" and cmd.args == ["1", "1"]):
             # OK first, then the USB ports drop (the I/O layer brings them back later).
             self.ctx.timers.after(0.2, lambda: self.ctx.effects.append(UsbReset()))
@@ -263,44 +198,6 @@ class Device:
                 wire.line("+CFUN: 1")
             return "OK"
         return None
-
-    def _cpin(self, cmd: Command) -> str:
-        sim = self.ctx.sim
-        if cmd.kind == "query":
-            if sim in ("ready", "pin"):
-                self.ctx.wire.line("+CPIN: READY" if sim == "ready" else "+CPIN: SIM PIN")
-                return "OK"
-            return self.ctx.sim_error() or "ERROR"
-        if cmd.kind != "set":
-            return "ERROR"
-        if sim != "pin":
-            return self.ctx.sim_error() or self.ctx.cme(3)
-        if cmd.arg(0) != self.config.pin:
-            return self.ctx.cme(16)
-        self.ctx.timers.after(0.1, self._sim_ready)
-        return "OK"
-
-    def _reg(self, cmd: Command) -> str:
-        s, stat = self.ctx.settings, self.ctx.stat
-        attr = {"+CREG": "creg", "+CEREG": "cereg", "+CGREG": "cereg"}[cmd.name]
-        if cmd.kind == "set":
-            value = cmd.int_arg(0)
-            if value not in (0, 1, 2):
-                return "ERROR"
-            if cmd.name != "+CGREG":
-                setattr(s, attr, value)
-            return "OK"
-        if cmd.kind == "query":
-            n = getattr(s, attr)
-            cell = f',"{LAC}","{CELL}"' if n == 2 and stat in (1, 5) else ""
-            act = ",7" if cell and cmd.name != "+CREG" else ""
-            self.ctx.wire.line(f"{cmd.name}: {n},{stat}{cell}{act}")
-            return "OK"
-        return "ERROR"
-
-    def _csq(self) -> str:
-        rssi = self.config.rssi
-        return f"+CSQ: {rssi},{99 if rssi == 99 else 0}"
 
     def state(self) -> dict[str, object]:
         return {

@@ -197,7 +197,10 @@ class Simulator:
         except OSError:
             return
         if data:
-            self.device.feed(data, self._now())
+            try:
+                self.device.feed(data, self._now())
+            except Exception:  # a simulator bug must not take the port down with it
+                log.exception("device failed on input %r", data)
             self._kick()
 
     def _kick(self) -> None:
@@ -259,5 +262,8 @@ class Simulator:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
-            self.device.advance(self._now())
-            self._flush()
+            try:
+                self.device.advance(self._now())
+                self._flush()
+            except Exception:  # keep the clock running whatever one timer did
+                log.exception("device timer failed")
