@@ -16,6 +16,7 @@ from modem.sim7600 import (
     CallBegun,
     CallEnded,
     CallMissed,
+    CallWaitingIn,
     Disconnected,
     LineEvent,
     ModemState,
@@ -212,3 +213,29 @@ async def test_silent_modem_reconnects_with_bounded_backoff(make: Callable[..., 
     await h.sim.silent(False)
     await h.next(Reconnected, within=8.0)
     assert h.line.status.connected
+
+
+async def test_call_waiting_reported_and_rejected(make: Callable[..., Any]) -> None:
+    h = await make()
+    await h.up()
+    await h.sim.ring(CALLER)
+    await h.next(Clip)
+    await h.modem.answer()
+    await h.next(CallBegun)
+    await h.sim.waiting("+27825550000")
+    waiting = await h.next(CallWaitingIn)
+    assert waiting.number == "+27825550000"
+    await h.modem.reject_waiting()
+    await h.until(lambda: [c.number for c in h.line.status.calls] == [CALLER])
+    assert [c["number"] for c in h.state()["calls"]] == [CALLER]  # the first call stays up
+
+
+async def test_reset_reconnects_and_reinitialises(make: Callable[..., Any]) -> None:
+    h = await make()
+    await h.up()
+    inits = h.state()["commands"].count("ATE0")
+    await h.modem.reset()
+    await h.next(Disconnected)
+    await h.next(Reconnected, within=8.0)
+    await h.up()
+    assert h.state()["commands"].count("ATE0") == inits + 1
