@@ -27,6 +27,7 @@ from appliance.conversation import loader
 from appliance.conversation.engine import Conversation
 from appliance.conversation.ports import Engines, Settings
 from appliance.conversation.turns import TurnConfig
+from appliance.gsm.service import GsmService
 from appliance.home import ARI_PASSWORD_FILE, Home
 from appliance.media import codec_by_name, send_codec_for
 from appliance.records.store import CallStore
@@ -79,6 +80,9 @@ class Supervisor:
                           answerer=loaded.answerer,
                           vad_factory=WebRtcVad, store=store,
                           recordings_dir=self.home.recordings_dir)
+        gsm = GsmService(self.cfg.gsm, self.home) if self.cfg.gsm.enabled else None
+        if gsm is not None:
+            gsm.hook_messages(engines)
         rc = self.cfg.receptionist
         settings_ = Settings(turns=TurnConfig(end_hangover_ms=rc.end_silence_ms),
                              reprompt_s=rc.reprompt_seconds, max_reprompts=rc.max_reprompts,
@@ -106,6 +110,8 @@ class Supervisor:
                     await manager.reconcile()
                     self._write_ready()
 
+            if gsm is not None:
+                await gsm.start(ari, settings.app, manager, engines)
             stream = EventStream(ari, settings.app, manager.dispatch, on_connection)
             stream_task = asyncio.create_task(stream.run(), name="ari-events")
             kb_task = asyncio.create_task(loader.watch_kb(loaded, self.cfg, self.home),
@@ -119,12 +125,16 @@ class Supervisor:
                 await kb_task
             log.info("supervisor stopping with %d active call(s)", len(manager.active))
             await manager.shutdown(handoff=True)
+            if gsm is not None:
+                await gsm.close()
             if stream_task in done:
                 stream_task.result()  # re-raises a fatal error (wrong credentials)
             stream_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await stream_task
         finally:
+            if gsm is not None:
+                await gsm.close()  # idempotent; here for the error paths
             await ari.close()
             store.close()
             if loaded.kb is not None:

@@ -19,6 +19,7 @@ from appliance.cli import (
     kb_cmd,
     messages_cmd,
     models_cmd,
+    modem_cmd,
     service_cmd,
 )
 from appliance.home import Home, default_home
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_cmd.register(sub)
     messages_cmd.register(sub)
     eval_cmd.register(sub)
+    modem_cmd.register(sub)
     return parser
 
 

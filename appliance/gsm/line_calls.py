@@ -76,8 +76,8 @@ class GsmCalls:
         elif isinstance(ev, CallState) and ev.direction == "in" and ev.state == "incoming":
             self._caller = (ev.number or self._caller[0], self._caller[1])
             self._answer(0.0)
-        elif isinstance(ev, CallState) and ev.state == "waiting" or isinstance(ev, CallWaitingIn):
-            self._spawn(self._reject_waiting(getattr(ev, "number", "")))
+        elif isinstance(ev, CallWaitingIn):  # (the line also passes on its +CLCC stat 5)
+            self._spawn(self._reject_waiting(ev.number))
         elif isinstance(ev, CallBegun) and ev.direction == "in":
             self._begin(ev.number or self._caller[0], self._caller[1])
         elif isinstance(ev, CallEnded):
@@ -153,9 +153,9 @@ class GsmCalls:
             await modem.reject_waiting()
         except Exception as e:
             log.warning("cannot reject the waiting GSM call from %r: %s", number, e)
+            return
+        # The line reports the rejected caller as missed: the staff's text comes from there.
         log.info("rejected a second GSM caller %r while busy", number)
-        if self.notifier is not None:
-            self.notifier.missed_call(number)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
