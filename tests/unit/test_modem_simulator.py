@@ -149,7 +149,8 @@ def test_ring_answer_audio_and_far_end_hangup(make_sim: Callable[..., SimThread]
     elapsed = time.monotonic() - start
     assert got[:len(speech)] == speech  # the caller's samples, exactly, then silence
     assert set(got[len(speech):]) == {0}
-    assert 0.85 * 16000 <= len(got) / elapsed <= 1.15 * 16000, len(got) / elapsed
+    # 16 kB/s: paced, neither a burst nor starved (generous: a loaded 2-core box).
+    assert 0.75 * 16000 <= len(got) / elapsed <= 1.25 * 16000, len(got) / elapsed
 
     sim.run(sim.sim.hangup())
     end = host.read_until(b"NO CARRIER\r\n")
@@ -179,7 +180,7 @@ def test_resampled_wav_and_refused_first_pcm_attempt(make_sim: Callable[..., Sim
     host.command("ATA")
     assert host.command("AT+CPCMREG=1", b"ERROR\r\n").endswith(b"\r\nERROR\r\n")
     assert host.command("AT+CPCMREG=1") .endswith(b"\r\nOK\r\n")  # the retry is accepted
-    got = np.frombuffer(audio.read_until(b"\x00" * 640, 3)[:8000 * 2 // 2 * 2], "<i2")
+    got = np.frombuffer(audio.read_until(b"\x00" * 640, 3)[:16000], "<i2")
     spectrum = np.abs(np.fft.rfft(got[400:6400]))
     peak_hz = np.argmax(spectrum) * 8000 / len(got[400:6400])
     assert abs(peak_hz - 1000) < 20  # a 1 kHz tone at 16 kHz became a 1 kHz tone at 8 kHz
@@ -268,11 +269,13 @@ def test_call_waiting_rejected(make_sim: Callable[..., SimThread]) -> None:
 def test_unplug_and_replug_through_the_symlink(make_sim: Callable[..., SimThread]) -> None:
     sim = make_sim()
     host = booted_host(sim)
-    old_target = sim.sim.at_path.resolve()
+    audio = Host(sim.sim.audio_path)
     sim.run(sim.sim.unplug(None))
-    with pytest.raises(serial.SerialException):  # as pyserial reports a vanished USB modem
-        for _ in range(20):
-            host.port.read(1)
+    for port in (host.port, audio.port):
+        with pytest.raises(serial.SerialException):  # as pyserial reports a vanished USB modem
+            for _ in range(20):
+                port.read(1)
+    audio.close()
     assert not sim.sim.at_path.exists() and not sim.sim.audio_path.is_symlink()
     with pytest.raises(ValueError, match="unplugged"):
         sim.run(sim.sim.ring(NUMBER))
@@ -293,7 +296,7 @@ def test_unplug_and_replug_through_the_symlink(make_sim: Callable[..., SimThread
     while not sim.sim.at_path.exists():
         assert time.monotonic() < deadline, "ports did not come back after AT+CRESET"
         time.sleep(0.02)
-    assert sim.sim.at_path.resolve() != old_target or sim.state()["plugged"]
+    assert sim.state()["plugged"]
     host = Host(sim.sim.at_path)
     assert host.read_until(b"PB DONE\r\n") == BOOT
     host.close()
