@@ -65,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(run(args))
+    try:
+        asyncio.run(run(args))
+    except (ValueError, OSError) as e:  # bad --dir / --control: say which, no traceback
+        print(f"modem.simulator: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -3,6 +3,12 @@
 `{"op": "ring", "number": "+27821231234"}` -> `{"ok": true}`; a bad request gets
 `{"ok": false, "error": "<why>"}` and the connection stays open. `request()` and
 `request_sync()` are the client side, for tests and scripts.
+
+Ops: ring {number, alpha?, wav?} | hangup | waiting {number} | sms {sender, text, mode?}
+-> {indexes} | dtmf {digit} -> {reported} | unplug {seconds?: 3.0, null = until plug} | plug |
+sim {state: ready|absent|busy|pin} | network {stat} | signal {rssi} | silent {on} |
+configure {<DeviceConfig field>: value, ...} | state -> the fields of Simulator.state() |
+save_audio {path} -> {bytes}.
 """
 
 from __future__ import annotations
@@ -101,6 +107,8 @@ async def dispatch(sim: Simulator, line: bytes) -> dict[str, object]:
 
 
 async def serve(sim: Simulator, path: Path) -> asyncio.AbstractServer:
+    if len(str(path).encode()) > 107:
+        raise ValueError(f"control socket path is longer than 107 bytes (AF_UNIX): {path}")
     path.unlink(missing_ok=True)  # noqa: ASYNC240 - a stale socket from a killed run
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

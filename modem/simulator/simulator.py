@@ -55,7 +55,11 @@ class Simulator:
         if self.control_path is not None:
             from modem.simulator.control import serve
 
-            self._server = await serve(self, self.control_path)
+            try:
+                self._server = await serve(self, self.control_path)
+            except BaseException:
+                await self.stop()  # no ports or links left behind by a failed start
+                raise
 
     async def stop(self) -> None:
         for task in (self._ticker, self._replug):
