@@ -1,0 +1,218 @@
+"""The GSM line end to end: the SIM7600 simulator (a separate process on pseudo-terminals,
+replaying the real modem's formats) wired to a real appliance (real Asterisk, real models).
+
+A GSM caller gets the same receptionist as a SIP caller; the USB cable can be pulled mid-call;
+no SIM / no network are reported while SIP calls keep working; staff get texts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from appliance.speech.espeak import EspeakTts
+from appliance.speech.pocketsphinx_stt import PocketSphinxStt
+from appliance.speech.resample import resample
+from appliance.speech.wavio import read_wav, write_wav
+from appliance.testcall.hearing import transcribe_heard
+from tests.e2e.ari_util import heard_greeting, leftovers, similarity
+from tests.e2e.conftest import Appliance, make_home, wait_until
+from tests.support.gsm_sim import SimulatedModem
+
+pytestmark = pytest.mark.e2e
+
+KB = Path(__file__).parent.parent / "data" / "kb"
+CALLER = "+27821231234"
+STAFF_MOBILE = "+27830000001"
+LEAD_S = 7.0  # the caller listens to the greeting before asking
+
+
+@pytest.fixture(scope="module")
+def modem():
+    sim = SimulatedModem()
+    yield sim
+    sim.close()
+    shutil.rmtree(sim.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def office(modem):
+    app = Appliance(make_home(**{
+        "business.name": "Maple Street Dental", "gsm.enabled": "true",
+        "gsm.at_port": modem.at_port, "gsm.audio_port": modem.audio_port,
+        "gsm.staff_numbers": STAFF_MOBILE}))
+    app.cli("kb", "add", *map(str, sorted(KB.iterdir())), check=True)
+    app.cli("up", check=True)
+    wait_until(lambda: _status(app).get("registration") == "home", 30, "the GSM line")
+    yield app
+    app.cli("down", timeout=60)
+    shutil.rmtree(app.home.root, ignore_errors=True)
+
+
+def _status(app: Appliance) -> dict[str, Any]:
+    proc = app.cli("modem", "status", "--json")
+    return json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+
+def _caller_wav(directory: Path, text: str, lead_s: float, tail_s: float) -> tuple[Path, float]:
+    """The GSM caller's side: silence while the greeting plays, the question, silence."""
+    tts = EspeakTts()
+    speech = np.concatenate(list(tts.synthesize(text)))
+    speech = resample(speech, tts.sample_rate, 8000)
+    audio = np.concatenate([np.zeros(int(lead_s * 8000), np.int16), speech,
+                            np.zeros(int(tail_s * 8000), np.int16)])
+    path = directory / f"caller-{abs(hash(text))}.wav"
+    write_wav(path, audio, 8000)
+    return path, lead_s + len(speech) / 8000
+
+
+def _rows(app: Appliance, sql: str, *args: Any) -> list[dict[str, Any]]:
+    db = sqlite3.connect(app.home.db_file)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute(sql, args).fetchall()]
+    finally:
+        db.close()
+
+
+def _gsm_calls(app: Appliance) -> list[dict[str, Any]]:
+    return _rows(app, "SELECT * FROM calls WHERE source = 'gsm' ORDER BY started_at")
+
+
+def _no_leftovers(app: Appliance) -> None:
+    port = app.cfg.asterisk.ari_port
+    wait_until(lambda: leftovers(app.home, port) == ([], []), 10, "no leftovers in Asterisk")
+
+
+def test_a_gsm_caller_is_answered_greeted_and_answered_from_the_kb(office, modem):
+    before = len(_gsm_calls(office))
+    wav, question_end = _caller_wav(modem.dir, "When are you open on Saturday?", LEAD_S, 12.0)
+    modem.op("ring", number=CALLER, wav=str(wav))
+    st = modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15,
+                        "the appliance to answer")
+    assert st["call"]["rings"] <= 2, st  # answered within two rings
+    # The question is answered (the turn record) and the answer is what the caller heard.
+    turn = wait_until(lambda: _turn_of_latest_gsm_call(office, before), 40, "the answer")
+    assert re.search(r"\b9\b.*\b1\b", turn["reply"]), (turn, office.logs())
+    time.sleep(6.0)  # let the reply play out to the caller
+    heard = modem.dir / "heard.wav"
+    modem.op("save_audio", path=str(heard))
+    modem.op("hangup")
+    audio, rate = read_wav(heard)
+    stt = PocketSphinxStt()
+    greeting = transcribe_heard(stt, audio[: int((LEAD_S - 0.5) * rate)], rate)
+    assert heard_greeting(greeting), greeting
+    reply_heard = transcribe_heard(stt, audio[int(question_end * rate):], rate)
+    assert similarity(reply_heard, turn["reply"]) >= 0.3, (reply_heard, turn["reply"])
+    # The far end hung up: the call is over, recorded as GSM with the caller id.
+    calls = wait_until(lambda: [c for c in _gsm_calls(office)[before:] if c["ended_at"]],
+                       15, "the call record to close")
+    (call,) = calls
+    assert call["caller_number"] == CALLER and call["source"] == "gsm", call
+    assert call["status"] == "completed", call
+    _no_leftovers(office)
+    modem.wait_for(lambda s: not s["call"] and not s["cpcmreg"], 10, "the modem call to end")
+
+
+def _turn_of_latest_gsm_call(app: Appliance, before: int) -> dict[str, Any] | None:
+    calls = _gsm_calls(app)[before:]
+    if not calls:
+        return None
+    turns = _rows(app, "SELECT * FROM turns WHERE call_id = ? ORDER BY idx", calls[-1]["id"])
+    return turns[0] if turns and turns[0]["reply"] else None
+
+
+def test_usb_unplugged_mid_call_cleans_up_and_the_next_call_works(office, modem):
+    before = len(_gsm_calls(office))
+    modem.op("ring", number="+27825550000", wav=None)
+    modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15, "answer")
+    wait_until(lambda: len(_gsm_calls(office)) > before, 10, "the GSM call in Asterisk")
+    modem.op("unplug", seconds=3.0)
+    # The call is cleaned up: record closed, nothing left in Asterisk.
+    wait_until(lambda: all(c["ended_at"] for c in _gsm_calls(office)), 15, "call cleanup")
+    _no_leftovers(office)
+    # The modem comes back and is used again.
+    wait_until(lambda: _status(office).get("connected") is True and
+               _status(office).get("registration") == "home", 40, "the modem to reconnect")
+    wav, _ = _caller_wav(modem.dir, "Hello", 6.0, 2.0)
+    modem.op("ring", number="+27826660000", wav=str(wav))
+    modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15, "answer")
+    calls = wait_until(lambda: [c for c in _gsm_calls(office)
+                                if c["caller_number"] == "+27826660000"], 10, "the next call")
+    modem.op("hangup")
+    wait_until(lambda: all(c["ended_at"] for c in _gsm_calls(office)), 15, "call end")
+    assert calls[0]["source"] == "gsm"
+    _no_leftovers(office)
+
+
+def test_a_second_caller_is_rejected_and_the_staff_get_a_text(office, modem):
+    modem.op("ring", number="+27827770000", wav=None)
+    modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15, "answer")
+    modem.op("waiting", number="+27828880000")
+    st = modem.wait_for(lambda s: any("+27828880000" in m["text"] for m in s["sms_sent"]),
+                        30, "the missed-call text")
+    text = next(m for m in st["sms_sent"] if "+27828880000" in m["text"])
+    assert text["number"] == STAFF_MOBILE and "Missed call" in text["text"], text
+    assert st["call"]["number"] == "+27827770000"  # the first caller is still on
+    modem.op("hangup")
+    wait_until(lambda: all(c["ended_at"] for c in _gsm_calls(office)), 15, "call end")
+
+
+def test_texts_from_the_cli_go_out_through_the_running_appliance(office, modem):
+    texts = ["Hello from the office", "Привет, это клиника 你好 🙂",
+             "Long " + "message " * 40]
+    for text in texts:
+        proc = office.cli("modem", "sms", "send", "+27829990000", text)
+        assert proc.returncode == 0, proc.stderr
+    st = modem.state()
+    sent = [m for m in st["sms_sent"] if m["number"] == "+27829990000"]
+    assert [m["text"] for m in sent[-3:]] == texts, sent
+    assert sent[-1]["parts"] >= 2 and sent[-2]["encoding"] == "ucs2", sent
+
+
+def test_incoming_texts_show_in_modem_watch(office, modem):
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "--home", str(office.home.root), "modem", "watch",
+         "--json"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        modem.op("sms", sender="+27821112222", text="Are you open on Saturday?", mode="pdu")
+        assert watch.stdout is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            event = json.loads(watch.stdout.readline())
+            if event["event"] == "sms_received":
+                break
+        assert event == {**event, "sender": "+27821112222",
+                         "text": "Are you open on Saturday?"}, event
+    finally:
+        watch.terminate()
+        watch.wait(10)
+
+
+def test_no_sim_and_no_network_are_reported_while_sip_calls_work(office, modem):
+    modem.op("sim", state="absent")
+    modem.op("unplug", seconds=1.0)  # a SIM change means a modem restart
+    wait_until(lambda: _status(office).get("sim") == "not_inserted", 40, "no SIM reported")
+    report = office.call("--say", "Hello")
+    assert report["errors"] == [], (report, office.logs())
+    assert heard_greeting(report["greeting"]["heard"]), report
+    modem.op("sim", state="ready")
+    modem.op("network", stat=0)
+    modem.op("unplug", seconds=1.0)
+    wait_until(lambda: _status(office).get("registration") == "not_registered", 40,
+               "no network reported")
+    report = office.call("--say", "Hello")
+    assert report["errors"] == [], (report, office.logs())
+    modem.op("network", stat=1)
+    wait_until(lambda: _status(office).get("registration") == "home", 60, "network back")
