@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import Protocol
 
@@ -48,6 +49,10 @@ class GsmCall:
         self.end_reason = ""
         self._far_end_gone = False
         self._line_gone = False
+        # The voice port failed (refused, would not open, or stayed mute): known SIM7600
+        # firmware trouble that only AT+CRESET cures - done between calls by GsmCalls.
+        self.audio_degraded = False
+        self.bridged = False  # the caller reached the receptionist
         self._channel_gone = False
 
     # -- told by the line / the call manager ------------------------------------------
@@ -75,10 +80,15 @@ class GsmCall:
         port: AudioPort | None = None
         endpoint: RtpEndpoint | None = None
         channel_made = False
+        bridged_at: float | None = None
         relays: list[asyncio.Task[None]] = []
         try:
-            await self.modem.audio_on()
-            port = await AudioPort.open(self.audio_path)
+            try:
+                await self.modem.audio_on()
+                port = await AudioPort.open(self.audio_path)
+            except Exception:
+                self.audio_degraded = not self._line_gone
+                raise
             endpoint = await RtpEndpoint.open(ULAW)
             media = await self.ari.external_media(
                 self.app, "127.0.0.1", endpoint.local_port, ULAW.name,
@@ -92,6 +102,8 @@ class GsmCall:
                 endpoint.set_remote(str(host), int(rport))
             relays = [asyncio.create_task(self._to_asterisk(port, endpoint), name="gsm-in"),
                       asyncio.create_task(self._to_modem(endpoint, port), name="gsm-out")]
+            bridged_at = time.monotonic()
+            self.bridged = True
             log.info("GSM call from %r bridged as %s", self.number, self.channel_id)
             await self.ended.wait()
         except (AriError, AudioPortError, OSError) as e:
@@ -101,6 +113,9 @@ class GsmCall:
             self.end(f"cannot bridge the call: {type(e).__name__}: {e}")
             log.error("GSM call from %r: %s: %s", self.number, type(e).__name__, e)
         finally:
+            if port is not None and port.stats.frames_read == 0 and not self._line_gone and \
+                    bridged_at is not None and time.monotonic() - bridged_at > 2.0:
+                self.audio_degraded = True  # the caller's side never sent a frame
             await self._release(port, endpoint, channel_made, relays)
         log.info("GSM call from %r ended: %s", self.number, self.end_reason)
 

@@ -144,6 +144,22 @@ class GsmCalls:
             if self.current is call:
                 self.current = None
                 self._caller = ("", "")
+        if not call.bridged and self.notifier is not None:
+            self.notifier.missed_call(call.number)  # answered, but nobody could talk to them
+        if call.audio_degraded:
+            await self._reset_modem()
+
+    async def _reset_modem(self) -> None:
+        """AT+CRESET between calls: the modem re-enumerates (14-20 s on a real one) and the
+        line reconnects to it by its stable name."""
+        modem = self.line.modem
+        if modem is None or self.current is not None:
+            return
+        log.warning("the modem's voice port is not working: resetting the modem (AT+CRESET)")
+        try:
+            await modem.reset()
+        except Exception as e:
+            log.error("modem reset failed: %s", e)
 
     async def _reject_waiting(self, number: str) -> None:
         modem = self.line.modem

@@ -216,3 +216,24 @@ def test_no_sim_and_no_network_are_reported_while_sip_calls_work(office, modem):
     assert report["errors"] == [], (report, office.logs())
     modem.op("network", stat=1)
     wait_until(lambda: _status(office).get("registration") == "home", 60, "network back")
+
+
+def test_a_voice_port_that_never_starts_is_cured_by_a_reset_between_calls(office, modem):
+    modem.op("configure", pcm_refusals=1000)  # AT+CPCMREG=1 refused, as on degraded firmware
+    try:
+        modem.op("ring", number="+27824440000", wav=None)
+        # The caller could not be served: the call is ended, the staff are told...
+        st = modem.wait_for(lambda s: any("+27824440000" in m["text"] for m in s["sms_sent"]),
+                            40, "the missed-call text")
+        assert not st["call"], st
+        # ...and the modem is reset before the next call (the line reconnects by itself).
+        modem.wait_for(lambda s: "AT+CRESET" in s["commands"], 20, "AT+CRESET")
+        modem.wait_for(lambda s: not s["plugged"], 10, "the modem to re-enumerate")
+    finally:
+        modem.op("configure", pcm_refusals=0)
+    wait_until(lambda: _status(office).get("registration") == "home", 60, "the modem back")
+    modem.op("ring", number="+27824440001", wav=None)
+    modem.wait_for(lambda s: s["cpcmreg"], 20, "audio on the next call")
+    modem.op("hangup")
+    wait_until(lambda: all(c["ended_at"] for c in _gsm_calls(office)), 15, "call end")
+    _no_leftovers(office)
