@@ -109,7 +109,10 @@ class GsmLine:
             else:
                 self.failures += 1
             tries = f" ({self.failures} failed attempts)" if self.failures > 1 else ""
-            self._update(connected=False, error=f"{reason}; retrying in {delay:g} s{tries}")
+            # Nothing known about a modem we cannot talk to: no stale SIM/network/calls.
+            self._set_status(ModemStatus(
+                model=self._status.model,
+                error=f"{reason}; retrying in {delay:g} s{tries}"))
             log.warning("GSM line down (%s); retrying in %g s", reason, delay)
             await asyncio.sleep(delay)
             if not was_up:
