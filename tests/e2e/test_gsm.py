@@ -50,7 +50,7 @@ def office(modem):
     app = Appliance(make_home(**{
         "business.name": "Maple Street Dental", "gsm.enabled": "true",
         "gsm.at_port": modem.at_port, "gsm.audio_port": modem.audio_port,
-        "gsm.staff_numbers": STAFF_MOBILE}))
+        "gsm.staff_numbers": STAFF_MOBILE, "gsm.sms_answers": "true"}))
     app.cli("kb", "add", *map(str, sorted(KB.iterdir())), check=True)
     app.cli("up", check=True)
     wait_until(lambda: _status(app).get("registration") == "home", 30, "the GSM line")
@@ -180,24 +180,32 @@ def test_texts_from_the_cli_go_out_through_the_running_appliance(office, modem):
     assert sent[-1]["parts"] >= 2 and sent[-2]["encoding"] == "ucs2", sent
 
 
-def test_incoming_texts_show_in_modem_watch(office, modem):
+def test_incoming_texts_show_in_modem_watch_and_questions_are_answered(office, modem):
     watch = subprocess.Popen(
         [sys.executable, "-m", "appliance", "--home", str(office.home.root), "modem", "watch",
          "--json"], stdout=subprocess.PIPE, text=True)
+    long_ucs2 = "Здравствуйте! " + "Можно записаться на приём в субботу утром? " * 3
     try:
         time.sleep(1.0)
-        modem.op("sms", sender="+27821112222", text="Are you open on Saturday?", mode="pdu")
+        modem.op("sms", sender="+27821112222", text="When are you open on Saturday?")
+        modem.op("sms", sender="+27821113333", text=long_ucs2)  # 3 UCS2 parts
         assert watch.stdout is not None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        received = []
+        deadline = time.monotonic() + 30
+        while len(received) < 2 and time.monotonic() < deadline:
             event = json.loads(watch.stdout.readline())
             if event["event"] == "sms_received":
-                break
-        assert event == {**event, "sender": "+27821112222",
-                         "text": "Are you open on Saturday?"}, event
+                received.append(event)
     finally:
         watch.terminate()
         watch.wait(10)
+    assert [(e["sender"], e["text"]) for e in received] == [
+        ("+27821112222", "When are you open on Saturday?"), ("+27821113333", long_ucs2)]
+    # gsm.sms_answers: the question is answered from the knowledge base in one text.
+    st = modem.wait_for(lambda s: any(m["number"] == "+27821112222" for m in s["sms_sent"]),
+                        60, "the answer by text")
+    answer = next(m for m in st["sms_sent"] if m["number"] == "+27821112222")
+    assert re.search(r"\b9\b.*\b1\b", answer["text"]) and answer["parts"] == 1, answer
 
 
 def test_no_sim_and_no_network_are_reported_while_sip_calls_work(office, modem):
