@@ -78,6 +78,16 @@ class Staff(_Section):
     # Staff phones: each gets a PJSIP endpoint with a generated secret.
     extensions: list[str] = Field(default_factory=lambda: ["201"])
     ring_seconds: int = Field(default=20, ge=1, le=300)
+    # A staff mobile tried when no staff phone answers: over the SIP trunk while it is
+    # registered, else over the GSM line (gsm.enabled). Empty: none.
+    mobile: str = ""
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, v: str) -> str:
+        if v and not v.lstrip("+").isdigit():
+            raise ValueError(f"phone number {v!r} must be digits, optionally after '+'")
+        return v
 
     @field_validator("extensions")
     @classmethod

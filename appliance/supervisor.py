@@ -27,6 +27,7 @@ from appliance.conversation import loader
 from appliance.conversation.engine import Conversation
 from appliance.conversation.ports import Engines, Settings
 from appliance.conversation.turns import TurnConfig
+from appliance.gsm.handoff import MobileHandoff
 from appliance.gsm.service import GsmService
 from appliance.home import ARI_PASSWORD_FILE, Home
 from appliance.media import codec_by_name, send_codec_for
@@ -92,6 +93,9 @@ class Supervisor:
             return Conversation(engines, port, settings_, self.cfg.business.greeting)
 
         ari = AriClient(settings)
+        handoff = MobileHandoff(self.cfg, self.home, ari, settings.app, None) \
+            if self.cfg.staff.mobile else None
+        side_tasks: list[asyncio.Task[None]] = []
         try:
             info = await ari.info()  # fails fast and clearly on wrong credentials
             log.info("connected to Asterisk %s", info.get("system", {}).get("version", "?"))
@@ -102,6 +106,7 @@ class Supervisor:
                 listener_factory=conversation,
                 staff_ring_seconds=self.cfg.staff.ring_seconds,
                 has_staff=bool(self.cfg.staff.extensions),
+                mobile_leg=handoff.leg if handoff is not None else None,
             )
             manager = CallManager(deps)
 
@@ -112,6 +117,11 @@ class Supervisor:
 
             if gsm is not None:
                 await gsm.start(ari, settings.app, manager, engines)
+            if handoff is not None:
+                handoff.gsm_calls = gsm.calls if gsm is not None else None
+                if self.cfg.trunk.enabled:
+                    side_tasks.append(asyncio.create_task(handoff.watch_trunk(),
+                                                          name="trunk-watch"))
             stream = EventStream(ari, settings.app, manager.dispatch, on_connection)
             stream_task = asyncio.create_task(stream.run(), name="ari-events")
             kb_task = asyncio.create_task(loader.watch_kb(loaded, self.cfg, self.home),
@@ -133,6 +143,8 @@ class Supervisor:
             with contextlib.suppress(asyncio.CancelledError):
                 await stream_task
         finally:
+            for task in side_tasks:
+                task.cancel()
             if gsm is not None:
                 await gsm.close()  # idempotent; here for the error paths
             await ari.close()

@@ -27,7 +27,7 @@ from appliance.ari.events import (
     StasisStart,
 )
 from appliance.calls.listener import CallerAudioListener, CallInfo, ListenerFactory
-from appliance.calls.transfer import StaffLeg, ringback
+from appliance.calls.transfer import StaffLeg, StaffLegLike, ringback
 from appliance.media import Codec, RtpEndpoint
 from appliance.records.store import CallStore
 from appliance.speech.phrases import PhraseCache
@@ -54,6 +54,9 @@ class CallDeps:
     fallback_label: str = "fallback"
     staff_ring_seconds: int = 20
     has_staff: bool = True
+    # A staff mobile to try when the staff phones do not answer (the GSM line); None: none,
+    # or it returns None when it cannot be reached right now.
+    mobile_leg: Callable[[str, str], StaffLegLike | None] | None = None
 
 
 # A GSM call enters Asterisk as an ExternalMedia channel fed by the modem bridge
@@ -88,7 +91,7 @@ class CallSession:
         self._error = ""
         self.handoff_on_exit = False  # set on supervisor shutdown: send caller to staff
         self.attach: Callable[[str], None] = lambda channel_id: None  # set by the manager
-        self._staff: StaffLeg | None = None
+        self._staff: StaffLegLike | None = None
         self._transferred = False
 
     # -- lifecycle -----------------------------------------------------------------
@@ -177,23 +180,40 @@ class CallSession:
         await self.deps.ari.hangup(self.call_id)
 
     async def transfer(self) -> bool:
-        """Ring the staff (the caller hears ringback); on answer, bridge them to the caller."""
-        if not self.deps.has_staff or self.bridge_id is None:
+        """Ring the staff (the caller hears ringback): the staff phones, then, if they do
+        not answer, the staff mobile (``deps.mobile_leg``); bridge whoever answers."""
+        if self.bridge_id is None:
             return False
-        leg = self._staff = StaffLeg(self.deps.ari, self.deps.app, self.channel.caller_number,
-                                     self.channel.caller_name, self.deps.staff_ring_seconds)
-        self.attach(leg.channel_id)
+        number, name = self.channel.caller_number, self.channel.caller_name
+        makers: list[Callable[[], StaffLegLike | None]] = []
+        if self.deps.has_staff:
+            makers.append(lambda: StaffLeg(
+                self.deps.ari, self.deps.app, self.channel.caller_number,
+                self.channel.caller_name, self.deps.staff_ring_seconds))
+        mobile = self.deps.mobile_leg
+        if mobile is not None:
+            makers.append(lambda: mobile(number, name))
+        if not makers:
+            return False
         tone = ringback(self.deps.send_codec.sample_rate)
         ringing = asyncio.create_task(self._loop_audio(tone), name="ringback")
+        leg: StaffLegLike | None = None
         try:
-            answered = await leg.ring()
+            for make in makers:
+                leg = make()
+                if leg is None:
+                    continue
+                self._staff = leg
+                self.attach(leg.channel_id)
+                if await leg.ring():
+                    break
+                self._staff = leg = None
         finally:
             ringing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ringing
             self.stop_playback()
-        if not answered:
-            self._staff = None
+        if leg is None:
             return False
         # The bot leaves the conversation: the staff phone takes its place in the bridge.
         await self.deps.ari.post(f"/bridges/{self.bridge_id}/removeChannel",

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from typing import Protocol
 
 import numpy as np
 
@@ -22,6 +23,19 @@ from appliance.pbx.confgen import TRANSFER_CONTEXT, TRANSFER_EXTEN
 log = logging.getLogger(__name__)
 
 STAFF_PREFIX = "staff-"
+
+
+class StaffLegLike(Protocol):
+    """One way of reaching the staff (a SIP ring group here, a GSM mobile in appliance.gsm)."""
+
+    channel_id: str
+    gone: asyncio.Event
+
+    def on_event(self, event: AriEvent) -> None: ...
+
+    async def ring(self) -> bool: ...
+
+    async def hangup(self) -> None: ...
 
 
 def ringback(rate: int, seconds: float = 6.0) -> np.ndarray:
@@ -38,12 +52,14 @@ class StaffLeg:
     """One attempt to reach the staff for one call."""
 
     def __init__(self, ari: AriClient, app: str, caller_number: str, caller_name: str,
-                 ring_seconds: int) -> None:
+                 ring_seconds: int,
+                 endpoint: str = f"Local/{TRANSFER_EXTEN}@{TRANSFER_CONTEXT}/n") -> None:
         self.ari = ari
         self.app = app
         self.channel_id = f"{STAFF_PREFIX}{uuid.uuid4().hex}"
         self.caller_id = f'"{caller_name}" <{caller_number}>' if caller_name else caller_number
         self.ring_seconds = ring_seconds
+        self.endpoint = endpoint  # the staff ring group, or the staff mobile via the trunk
         self._answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.gone = asyncio.Event()  # the staff leg hung up (before or after answering)
 
@@ -61,7 +77,7 @@ class StaffLeg:
         """True when a staff phone answered; False on no answer or failure."""
         try:
             await self.ari.post(
-                "/channels", endpoint=f"Local/{TRANSFER_EXTEN}@{TRANSFER_CONTEXT}/n",
+                "/channels", endpoint=self.endpoint,
                 app=self.app, appArgs="staff", channelId=self.channel_id,
                 callerId=self.caller_id, timeout=self.ring_seconds + 5)
         except AriError as e:

@@ -36,15 +36,19 @@ class ModemCalls(Protocol):
 
 
 class GsmCall:
+    """An incoming caller (channel ``gsm-...``), or with ``channel_id`` given, a staff
+    mobile we dialled (a ``staff-...`` leg the caller's call bridges to)."""
+
     def __init__(self, ari: AriClient, app: str, modem: ModemCalls, audio_path: str,
-                 number: str, name: str = "") -> None:
+                 number: str, name: str = "", channel_id: str | None = None) -> None:
         self.ari = ari
         self.app = app
         self.modem = modem
         self.audio_path = audio_path
         self.number = number
         self.name = name
-        self.channel_id = f"{GSM_PREFIX}{uuid.uuid4().hex}"
+        self.outgoing = channel_id is not None
+        self.channel_id = channel_id or f"{GSM_PREFIX}{uuid.uuid4().hex}"
         self.ended = asyncio.Event()  # set by whoever learns first that the call is over
         self.end_reason = ""
         self._far_end_gone = False
@@ -93,8 +97,9 @@ class GsmCall:
             media = await self.ari.external_media(
                 self.app, "127.0.0.1", endpoint.local_port, ULAW.name,
                 channel_id=self.channel_id,
-                variables={"CALLERID(num)": self.number, "CALLERID(name)": self.name,
-                           TAG_VARIABLE: "gsm"})
+                variables=None if self.outgoing else {
+                    "CALLERID(num)": self.number, "CALLERID(name)": self.name,
+                    TAG_VARIABLE: "gsm"})
             channel_made = True
             vars_ = media.get("channelvars") or {}
             host, rport = vars_.get("UNICASTRTP_LOCAL_ADDRESS"), vars_.get("UNICASTRTP_LOCAL_PORT")

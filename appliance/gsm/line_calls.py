@@ -51,6 +51,7 @@ class GsmCalls:
         self._call_task: asyncio.Task[None] | None = None
         self._answering: asyncio.Task[None] | None = None
         self._caller = ("", "")  # number, name of the ringing call
+        self._dialling: asyncio.Future[bool] | None = None  # our outgoing call: answered?
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> None:
@@ -80,6 +81,12 @@ class GsmCalls:
             self._spawn(self._reject_waiting(ev.number))
         elif isinstance(ev, CallBegun) and ev.direction == "in":
             self._begin(ev.number or self._caller[0], self._caller[1])
+        elif isinstance(ev, CallBegun) and ev.direction == "out":
+            if self._dialling is not None and not self._dialling.done():
+                self._dialling.set_result(True)
+        elif isinstance(ev, CallEnded) and self._dialling is not None \
+                and not self._dialling.done():
+            self._dialling.set_result(False)  # the staff mobile did not pick up
         elif isinstance(ev, CallEnded):
             if self.current is not None:
                 self.current.far_end_hung_up()
@@ -100,7 +107,39 @@ class GsmCalls:
                 self.current.line_lost(ev.reason)
             self._ringing_over()
 
-    # -- incoming calls ---------------------------------------------------------------
+    # -- outgoing: a staff mobile ---------------------------------------------------------
+
+    async def dial(self, number: str, channel_id: str, ring_s: float) -> GsmCall | None:
+        """Ring ``number`` over the GSM line; once answered, bridge it as ``channel_id``
+        (entering our Stasis app). None when the line is busy/away or nobody answered."""
+        modem = self.line.modem
+        if modem is None or self.current is not None or self._dialling is not None:
+            log.info("GSM line busy or away: cannot ring %s", number)
+            return None
+        call = self.current = GsmCall(self.ari, self.app, modem, self.audio_path, number,
+                                      channel_id=channel_id)
+        self._dialling = asyncio.get_running_loop().create_future()
+        answered = False
+        try:
+            await modem.dial(number)
+            async with asyncio.timeout(ring_s):
+                answered = await self._dialling
+        except TimeoutError:
+            log.info("GSM call to %s not answered within %.0f s", number, ring_s)
+        except Exception as e:  # BUSY / NO ANSWER / NO CARRIER / the modem went away
+            log.info("GSM call to %s failed: %s", number, e)
+        finally:
+            self._dialling = None
+            if not answered:
+                self.current = None
+        if not answered:
+            with contextlib.suppress(Exception):
+                await modem.hangup()
+            return None
+        self._call_task = asyncio.create_task(self._run_call(call), name="gsm-call-out")
+        return call
+
+    # -- incoming -------------------------------------------------------------------------
 
     def _answer(self, delay: float) -> None:
         if self.current is not None or self.line.modem is None:
@@ -144,7 +183,7 @@ class GsmCalls:
             if self.current is call:
                 self.current = None
                 self._caller = ("", "")
-        if not call.bridged and self.notifier is not None:
+        if not call.bridged and not call.outgoing and self.notifier is not None:
             self.notifier.missed_call(call.number)  # answered, but nobody could talk to them
         if call.audio_degraded:
             await self._reset_modem()

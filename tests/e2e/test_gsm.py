@@ -50,7 +50,8 @@ def office(modem):
     app = Appliance(make_home(**{
         "business.name": "Maple Street Dental", "gsm.enabled": "true",
         "gsm.at_port": modem.at_port, "gsm.audio_port": modem.audio_port,
-        "gsm.staff_numbers": STAFF_MOBILE, "gsm.sms_answers": "true"}))
+        "gsm.staff_numbers": STAFF_MOBILE, "gsm.sms_answers": "true",
+        "staff.mobile": STAFF_MOBILE, "staff.ring_seconds": "3"}))
     app.cli("kb", "add", *map(str, sorted(KB.iterdir())), check=True)
     app.cli("up", check=True)
     wait_until(lambda: _status(app).get("registration") == "home", 30, "the GSM line")
@@ -244,4 +245,31 @@ def test_a_voice_port_that_never_starts_is_cured_by_a_reset_between_calls(office
     modem.wait_for(lambda s: s["cpcmreg"], 20, "audio on the next call")
     modem.op("hangup")
     wait_until(lambda: all(c["ended_at"] for c in _gsm_calls(office)), 15, "call end")
+    _no_leftovers(office)
+
+
+def test_with_no_trunk_a_handoff_rings_the_staff_mobile_over_gsm(office, modem):
+    """No staff phone answers (none is registered) and there is no SIP trunk: the staff
+    mobile is dialled over the GSM line and bridged to the SIP caller."""
+    wav, _ = _caller_wav(modem.dir, "Hello, this is the front desk.", 0.5, 6.0)
+    modem.op("configure", dial_wav=str(wav))
+    try:
+        report = office.call("--say", "I want to talk to a person.", "--pause", "8",
+                             "--say", "Hello, I have a question about my bill.", timeout=180)
+        st = modem.state()
+    finally:
+        modem.op("configure", dial_wav=None)
+    assert f"ATD{STAFF_MOBILE};" in st["commands"], (st, office.logs())
+    assert report["call_id"], report
+    wait_until(lambda: _rows(office, "SELECT ended_at FROM calls WHERE id = ?",
+                             report["call_id"])[0]["ended_at"], 15, "the call to end")
+    rows = _rows(office, "SELECT status FROM calls WHERE id = ?", report["call_id"])
+    assert rows[0]["status"] == "transferred", (rows, office.logs())
+    # The SIP caller's voice reached the mobile (the modem's recording is not silent).
+    heard = modem.dir / "mobile-heard.wav"
+    modem.op("save_audio", path=str(heard))
+    audio, rate = read_wav(heard)
+    assert np.abs(audio.astype(np.int32)).max() > 1000, "the mobile heard nothing"
+    # The caller hung up: the mobile's call is ended too, nothing left behind.
+    modem.wait_for(lambda s: not s["call"], 15, "the mobile's call to end")
     _no_leftovers(office)
