@@ -15,7 +15,7 @@ WHEELS ?= /var/cache/appliance/wheels
 LLAMA := llama-cpp-python==0.3.36
 STAMP := $(VENV)/.installed
 
-.PHONY: install deps asterisk models demo test lint typecheck unit e2e down clean
+.PHONY: install deps asterisk models demo demo-gsm test lint typecheck unit e2e down clean
 
 install: deps asterisk $(STAMP) models
 
@@ -54,8 +54,36 @@ demo: install
 	@$(APPLIANCE) --home $(DEMO_HOME) call --say "When are you open on Saturday?"
 	@echo "The appliance is still running (home $(DEMO_HOME)); stop it with: make down"
 
+# The same over the GSM line: the SIM7600 simulator (on pseudo-terminals, in $(GSM_SIM))
+# stands in for the modem and rings the appliance like a mobile caller. It uses the same
+# ports as `make demo`, so that one is stopped first.
+GSM_DEMO_HOME ?= $(CURDIR)/.home/demo-gsm
+GSM_SIM := $(GSM_DEMO_HOME)/modem
+
+demo-gsm: install
+	@test ! -x $(APPLIANCE) || $(APPLIANCE) --home $(DEMO_HOME) down >/dev/null
+	@mkdir -p $(GSM_SIM)
+	@test -S $(GSM_SIM)/control.sock || { \
+		echo "starting the SIM7600 simulator in $(GSM_SIM)"; \
+		setsid $(PY) -m modem.simulator --dir $(GSM_SIM) >$(GSM_SIM)/ready.json \
+			2>$(GSM_SIM)/simulator.log & echo $$! >$(GSM_SIM)/simulator.pid; \
+		for i in $$(seq 100); do test -s $(GSM_SIM)/ready.json && break; sleep 0.1; done; \
+		test -s $(GSM_SIM)/ready.json || { cat $(GSM_SIM)/simulator.log; exit 1; }; }
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) config set gsm.enabled true >/dev/null 2>&1
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) config set gsm.at_port $(GSM_SIM)/sim7600-at >/dev/null 2>&1
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) config set gsm.audio_port $(GSM_SIM)/sim7600-audio >/dev/null 2>&1
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) kb add $(DEMO_KB)
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) up
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) modem status
+	@$(APPLIANCE) --home $(GSM_DEMO_HOME) call --gsm $(GSM_SIM)/control.sock \
+		--say "When are you open on Saturday?"
+	@echo "The appliance and the simulator are still running; stop them with: make down"
+
 down:
 	@test ! -x $(APPLIANCE) || $(APPLIANCE) --home $(DEMO_HOME) down
+	@test ! -d $(GSM_DEMO_HOME) || $(APPLIANCE) --home $(GSM_DEMO_HOME) down
+	@test ! -f $(GSM_SIM)/simulator.pid || { kill $$(cat $(GSM_SIM)/simulator.pid) 2>/dev/null; \
+		rm -f $(GSM_SIM)/simulator.pid; }
 
 lint:
 	$(VENV)/bin/ruff check appliance modem models tests

@@ -51,6 +51,9 @@ def register(sub: Any) -> None:
                    help="speak the next turn MS ms after the bot's reply starts, "
                         "interrupting it (its report gets bot_stopped_ms)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--gsm", metavar="SOCKET", type=Path,
+                   help="call over the GSM line instead: the SIM7600 simulator with this "
+                        "control socket rings the appliance (one --say turn)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S",
                    help="give up after S seconds (default 120)")
     p.set_defaults(handler=cmd_call, turns=[])
@@ -126,6 +129,8 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
         cfg = running_config(home)
     except NotReady as e:
         return fail(str(e), e.code)
+    if args.gsm is not None:
+        return _gsm_call(args, home)
 
     from appliance.speech.espeak import EspeakTts
     from appliance.testcall.run import load_turn_audio, run_call
@@ -154,15 +159,36 @@ def cmd_call(args: argparse.Namespace, home: Home) -> int:
     return 0 if not report["errors"] else 1
 
 
+def _gsm_call(args: argparse.Namespace, home: Home) -> int:
+    from appliance.testcall.gsm_call import SimulatorError, gsm_call
+
+    if [k for k, _ in args.turns] != ["say"]:
+        return fail("--gsm takes exactly one --say turn", 2)
+    try:
+        report = asyncio.run(gsm_call(home, args.gsm, args.turns[0][1]))
+    except SimulatorError as e:
+        return fail(str(e), 1)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"GSM call answered after {report['rings']} ring(s)")
+        _print_human(report)
+    return 0 if not report["errors"] else 1
+
+
 def _print_human(report: dict[str, Any]) -> None:
     g = report["greeting"]
     print(f"call {report['call_id']}")
-    print(f"  bot (greeting, first audio {g['first_audio_ms']} ms): {g['heard']}")
+    first = g.get("first_audio_ms")
+    print(f"  bot (greeting{f', first audio {first} ms' if first is not None else ''}): "
+          f"{g['heard']}")
     for t in report["turns"]:
         print(f"  caller: {t['caller']}")
         print(f"    bot heard: {t['heard_by_bot']}")
         if t["reply_text"] is not None:
             print(f"    bot replied ({t['route']}): {t['reply_text']}")
-        print(f"  bot (first audio {t['first_audio_ms']} ms): {t['reply_heard'] or '(nothing)'}")
+        first = t.get("first_audio_ms")
+        print(f"  bot{f' (first audio {first} ms)' if first is not None else ''}: "
+              f"{t['reply_heard'] or '(nothing)'}")
     for e in report["errors"]:
         print(f"  error: {e}")

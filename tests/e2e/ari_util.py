@@ -37,11 +37,26 @@ def call_record(home: Home, call_id: str) -> dict[str, Any] | None:
         db.close()
 
 
+_SPOKEN = {"we're": "we are", "you're": "you are", "it's": "it is", "i'm": "i am",
+           "don't": "do not", "we'll": "we will", "i'd": "i would", "that's": "that is",
+           "am": "a m", "pm": "p m", "0": "zero", "1": "one", "2": "two", "3": "three",
+           "4": "four", "5": "five", "6": "six", "7": "seven", "8": "eight", "9": "nine",
+           "10": "ten", "11": "eleven", "12": "twelve"}
+
+
+def _spoken_words(text: str) -> list[str]:
+    """Words as a recognizer writes them: contractions expanded, small numbers and am/pm
+    spelled out (the bot's text says "9 am", a transcript says "nine a m")."""
+    out: list[str] = []
+    for w in text.lower().split():
+        w = w.strip(".,?!'")
+        out += _SPOKEN.get(w, w).split()
+    return out
+
+
 def similarity(heard: str, expected: str) -> float:
     """Word-level likeness of a transcript to a text, 0..1 (difflib ratio)."""
-    a = [w.strip(".,?!'").lower() for w in heard.split()]
-    b = [w.strip(".,?!'").lower() for w in expected.split()]
-    return difflib.SequenceMatcher(None, a, b).ratio()
+    return difflib.SequenceMatcher(None, _spoken_words(heard), _spoken_words(expected)).ratio()
 
 
 DEFAULT_GREETING = "Thank you for calling Example Office. How can I help you today?"
