@@ -37,6 +37,11 @@ def test_numeric_looking_string_stays_a_string(tmp_path):
     ("staff.extensions", "20a", "staff.extensions"),
     ("business.nmae", "x", "business.nmae"),
     ("nosuch.key", "x", "nosuch.key"),
+    ("gsm.pin", "12ab", "gsm.pin"),
+    ("gsm.pin", "123", "gsm.pin"),
+    ("gsm.sms_mode", "fax", "gsm.sms_mode"),
+    ("gsm.staff_numbers", "+2783x", "gsm.staff_numbers"),
+    ("staff.mobile", "call me", "staff.mobile"),
 ])
 def test_invalid_values_name_the_key(tmp_path, key, value, expect):
     with pytest.raises(config.ConfigError) as e:
@@ -72,3 +77,20 @@ def test_cli_config_set_get(tmp_path, capsys):
     assert "asterisk.ari_port" in capsys.readouterr().err
     # The bad value was not saved.
     assert config.load(tmp_path / "h").asterisk.ari_port == 8088
+
+
+def test_gsm_numbers_and_pin_keep_their_form(tmp_path):
+    cfg = config.load(tmp_path)
+    cfg = config.set_value(cfg, "gsm.pin", "0123")
+    cfg = config.set_value(cfg, "gsm.staff_numbers", "+27830000001,0821234567")
+    cfg = config.set_value(cfg, "staff.mobile", "+27830000002")
+    assert cfg.gsm.pin == "0123"  # not the number 123
+    assert cfg.gsm.staff_numbers == ["+27830000001", "0821234567"]
+    assert cfg.staff.mobile == "+27830000002"
+
+
+def test_config_show_hides_the_sim_pin(tmp_path, capsys):
+    config.save(tmp_path, config.set_value(config.load(tmp_path), "gsm.pin", "4321"))
+    assert main(["--home", str(tmp_path), "config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "4321" not in out and '"pin": "****"' in out
