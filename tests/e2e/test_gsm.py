@@ -7,12 +7,16 @@ no SIM / no network are reported while SIP calls keep working; staff get texts.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,11 +24,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from appliance.home import staff_secret_name
 from appliance.speech.espeak import EspeakTts
 from appliance.speech.resample import resample
 from appliance.speech.wavio import read_wav, write_wav
 from tests.e2e.ari_util import heard_greeting, leftovers, similarity
 from tests.e2e.conftest import Appliance, make_home, wait_until
+from tests.support.baresip import BaresipUA, have_root
 from tests.support.gsm_sim import SimulatedModem
 
 pytestmark = pytest.mark.e2e
@@ -253,4 +259,43 @@ def test_with_no_trunk_a_handoff_rings_the_staff_mobile_over_gsm(office, modem):
     assert np.abs(audio.astype(np.int32)).max() > 1000, "the mobile heard nothing"
     # The caller hung up: the mobile's call is ended too, nothing left behind.
     modem.wait_for(lambda s: not s["call"], 15, "the mobile's call to end")
+    _no_leftovers(office)
+
+
+@pytest.mark.skipif(not have_root(), reason="no baresip in the private root")
+def test_a_gsm_caller_pressing_0_is_put_through_to_a_staff_sip_phone(office, modem):
+    established: list[dict] = []
+    ready, done = threading.Event(), threading.Event()
+
+    def staff_phone() -> None:
+        async def run() -> None:
+            password = office.home.read_secret(staff_secret_name("201"))
+            assert password
+            async with BaresipUA(Path(tempfile.mkdtemp(prefix="ua-", dir="/tmp")), "201",
+                                 password, f"127.0.0.1:{office.cfg.asterisk.sip_port}",
+                                 auto_answer=True) as phone:
+                ready.set()
+                with contextlib.suppress(Exception):
+                    established.append(await phone.wait_call_established(40))
+                await asyncio.to_thread(done.wait, 60)
+        asyncio.run(run())
+
+    thread = threading.Thread(target=staff_phone, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(20), "the staff phone did not start"
+        before = len(_gsm_calls(office))
+        modem.op("ring", number="+27825551111", wav=None)
+        modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15, "answer")
+        wait_until(lambda: len(_gsm_calls(office)) > before, 10, "the GSM call in Asterisk")
+        time.sleep(5.0)  # the greeting
+        modem.op("dtmf", digit="0")  # +RXDTMF: 0 -> "put me through"
+        wait_until(lambda: established, 30, "the staff phone to take the call")
+        modem.op("hangup")
+    finally:
+        done.set()
+        thread.join(30)
+    call = wait_until(lambda: [c for c in _gsm_calls(office)[before:] if c["ended_at"]], 15,
+                      "the call to end")[0]
+    assert call["status"] == "transferred" and call["caller_number"] == "+27825551111", call
     _no_leftovers(office)
