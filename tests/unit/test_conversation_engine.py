@@ -220,3 +220,30 @@ async def test_goodbye_ends_the_call(tmp_path, voice, stt):
     (turn,) = store.turns("c1")
     assert turn.route == "goodbye"
     store.close()
+
+
+async def test_a_saved_message_is_handed_to_the_staff_texts(tmp_path, voice, stt):
+    port = FakePort()
+    conv, store = make(tmp_path, voice, stt, port, message_end_silence_s=1.0)
+    told: list[tuple[str, str]] = []
+    conv.engines.on_message = lambda caller, text: told.append((caller, text))
+    message = phone(voice.synthesize_all("Please call me back about my appointment."),
+                    voice.sample_rate)
+    await conv.start(CallInfo("c1", "+27821231234", RATE))
+    try:
+        now = time.monotonic()
+        conv._events.put_nowait(Utterance("i would like to leave a message", now - 1.5, now,
+                                          now))
+        await asyncio.sleep(0.5)  # the prompt and the tone (the fake port plays instantly)
+        await speak(conv, message, silence_s=2.0)
+        for _ in range(100):
+            if told:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await conv.stop()
+    assert said(port, conv.engines.phrases, LINES.message_prompt)
+    (caller, text), = told  # exactly once, even though stop() saves on every exit path
+    assert caller == "+27821231234" and "appointment" in text, told
+    assert [m.transcript for m in store.messages()] == [text]
+    store.close()
