@@ -50,6 +50,7 @@ class GsmCalls:
         self.current: GsmCall | None = None
         self._call_task: asyncio.Task[None] | None = None
         self._answering: asyncio.Task[None] | None = None
+        self._answering_now = False  # the pending answer has no delay left to skip
         self._caller = ("", "")  # number, name of the ringing call
         self._dialling: asyncio.Future[bool] | None = None  # our outgoing call: answered?
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -103,6 +104,8 @@ class GsmCalls:
             if self.answerer is not None and self.line.modem is not None and ev.text.strip():
                 self._spawn(answer_sms(self.answerer, self.line.modem, ev.sender, ev.text))
         elif isinstance(ev, Disconnected):
+            if self._dialling is not None and not self._dialling.done():
+                self._dialling.set_result(False)
             if self.current is not None:
                 self.current.line_lost(ev.reason)
             self._ringing_over()
@@ -142,15 +145,15 @@ class GsmCalls:
     # -- incoming -------------------------------------------------------------------------
 
     def _answer(self, delay: float) -> None:
+        """Answer the ringing call after ``delay`` (0: now - the caller id is known)."""
         if self.current is not None or self.line.modem is None:
             return
         if self._answering is not None and not self._answering.done():
-            if delay == 0.0 and not getattr(self._answering, "urgent", False):
-                self._answering.cancel()  # the caller id arrived: answer now
-            else:
+            if delay > 0.0 or self._answering_now:
                 return
+            self._answering.cancel()  # the caller id arrived: answer now, not after the wait
+        self._answering_now = delay == 0.0
         self._answering = asyncio.create_task(self._do_answer(delay), name="gsm-answer")
-        self._answering.urgent = delay == 0.0  # type: ignore[attr-defined]
 
     async def _do_answer(self, delay: float) -> None:
         await asyncio.sleep(delay)
