@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from modem.at.events import Clip
 from modem.sim7600 import GsmLine, Sim7600
+from modem.sim7600.events import CallBegun
 from modem.simulator.simulator import Simulator
 from modem.simulator.state import DeviceConfig
 
@@ -61,6 +63,13 @@ class Harness:
         """Connected and initialised, SMS set up when the SIM allows it."""
         await self.until(lambda: self.line.status.connected and self.line.modem is not None
                          and self.line.status.sim != "unknown", within)
+
+    async def answered_call(self, number: str) -> None:
+        """The simulator rings from ``number``; the call is answered and has begun."""
+        await self.sim.ring(number)
+        await self.next(Clip)
+        await self.modem.answer()
+        await self.next(CallBegun)
 
     def state(self) -> dict[str, Any]:
         return self.sim.state()

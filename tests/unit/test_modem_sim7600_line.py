@@ -83,10 +83,7 @@ async def test_incoming_call_answered_and_hung_up_by_far_end(make: Callable[...,
 async def test_audio_on_retries_until_the_call_is_up(make: Callable[..., Any]) -> None:
     h = await make(pcm_refusals=3)
     await h.up()
-    await h.sim.ring(CALLER)
-    await h.next(Clip)
-    await h.modem.answer()
-    await h.next(CallBegun)
+    await h.answered_call(CALLER)
     await h.modem.audio_on(attempts=5, interval=0.05)
     assert h.state()["commands"].count("AT+CPCMREG=1") == 4
     await h.modem.hangup()
@@ -107,10 +104,7 @@ async def test_missed_call_reported_once(make: Callable[..., Any]) -> None:
 async def test_dtmf_in_and_out(make: Callable[..., Any]) -> None:
     h = await make()
     await h.up()
-    await h.sim.ring(CALLER)
-    await h.next(Clip)
-    await h.modem.answer()
-    await h.next(CallBegun)
+    await h.answered_call(CALLER)
     await h.sim.dtmf("5")
     assert (await h.next(Dtmf)).digit == "5"
     await h.modem.send_dtmf("12#")
@@ -178,10 +172,7 @@ async def test_sim_busy_then_ready_and_no_network(make: Callable[..., Any]) -> N
 async def test_unplug_mid_call_then_replug(make: Callable[..., Any]) -> None:
     h = await make()
     await h.up()
-    await h.sim.ring(CALLER)
-    await h.next(Clip)
-    await h.modem.answer()
-    await h.next(CallBegun)
+    await h.answered_call(CALLER)
     inits = h.state()["commands"].count("ATE0")
     await h.sim.unplug(1.0)
     gone = await h.next(Disconnected)
@@ -218,10 +209,7 @@ async def test_silent_modem_reconnects_with_bounded_backoff(make: Callable[..., 
 async def test_call_waiting_reported_and_rejected(make: Callable[..., Any]) -> None:
     h = await make()
     await h.up()
-    await h.sim.ring(CALLER)
-    await h.next(Clip)
-    await h.modem.answer()
-    await h.next(CallBegun)
+    await h.answered_call(CALLER)
     await h.sim.waiting("+27825550000")
     waiting = await h.next(CallWaitingIn)
     assert waiting.number == "+27825550000"
