@@ -48,6 +48,11 @@ class Home:
         return self.root / "run"
 
     @property
+    def modem_socket(self) -> Path:
+        """The GSM line owner's control socket (modem.control), while the supervisor runs."""
+        return self.run_dir / "modem.sock"
+
+    @property
     def log_dir(self) -> Path:
         return self.root / "log"
 

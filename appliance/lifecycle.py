@@ -27,6 +27,7 @@ from appliance.config import Config
 from appliance.home import Home
 from appliance.pbx import confgen, runtime
 from appliance.pbx.runtime import AsteriskError
+from modem import control
 
 
 class StartError(Exception):
@@ -265,7 +266,21 @@ def status(home: Home) -> dict[str, object]:
         state["problems"] = found
     if cfg.trunk.enabled:
         state["trunk"] = trunk_status(cfg, home) if ari == 200 else "unknown"
+    if cfg.gsm.enabled:
+        state["gsm"] = gsm_status(home) if sup is not None else "not running"
     return state
+
+
+def gsm_status(home: Home) -> str:
+    """The GSM line in a few words, as the supervisor that owns the modem sees it."""
+    try:
+        st = control.request_blocking(home.modem_socket, {"op": "status"})["status"]
+    except (control.ControlError, ValueError) as e:
+        return f"unknown ({e})"
+    if not st["connected"]:
+        return f"disconnected: {st['error']}"
+    return st["error"] or (f"ready ({st['registration']}, {st['operator']}, "
+                           f"{st['signal_dbm']} dBm)")
 
 
 def trunk_status(cfg: Config, home: Home) -> str:

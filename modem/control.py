@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,24 @@ async def request(path: Path, req: dict[str, Any], limit_s: float = 60.0) -> dic
     answer: dict[str, Any] = json.loads(line)
     if not answer.get("ok"):
         raise ControlError(str(answer.get("error", "request failed")))
+    return answer
+
+
+def request_blocking(path: Path, req: dict[str, Any], limit_s: float = 5.0) -> dict[str, Any]:
+    """``request`` for code outside asyncio (``appliance status``)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(limit_s)
+            s.connect(str(path))
+            s.sendall(json.dumps(req).encode() + b"\n")
+            line = s.makefile("rb").readline(MAX_LINE)
+    except (FileNotFoundError, ConnectionRefusedError) as e:
+        raise ControlError(f"no modem control socket at {path}: {e.strerror}") from None
+    except OSError as e:
+        raise ControlError(f"modem control socket {path}: {e}") from None
+    answer: dict[str, Any] = json.loads(line or b"{}")
+    if not answer.get("ok"):
+        raise ControlError(str(answer.get("error", "no answer")))
     return answer
 
 

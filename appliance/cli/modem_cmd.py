@@ -20,7 +20,6 @@ from appliance.home import Home
 from modem import control
 from modem.sim7600 import GsmLine
 
-SOCKET_NAME = "modem.sock"
 SETTLE_S = 20.0  # how long `status` waits for a directly opened modem to finish its init
 
 
@@ -49,7 +48,7 @@ def _owner_socket(args: argparse.Namespace, home: Home) -> Any:
     """The running supervisor's control socket, unless a port was named."""
     if args.at_port:
         return None
-    path = home.run_dir / SOCKET_NAME
+    path = home.modem_socket
     return path if path.exists() else None
 
 

@@ -24,14 +24,12 @@ from modem.sim7600 import GsmLine
 
 log = logging.getLogger(__name__)
 
-SOCKET_NAME = "modem.sock"
-
 
 class GsmService:
     def __init__(self, cfg: Gsm, home: Home) -> None:
         self.cfg = cfg
         self.line = GsmLine(cfg.at_port, pin=cfg.pin, sms_mode=cfg.sms_mode)
-        self.control = ControlServer(self.line, home.run_dir / SOCKET_NAME)
+        self.control = ControlServer(self.line, home.modem_socket)
         self.notifier = SmsNotifier(self.line, cfg.staff_numbers) if cfg.staff_numbers \
             else None
         self.calls: GsmCalls | None = None

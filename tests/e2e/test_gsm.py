@@ -58,6 +58,8 @@ def office(modem):
     app.cli("kb", "add", *map(str, sorted(KB.iterdir())), check=True)
     app.cli("up", check=True)
     wait_until(lambda: _status(app).get("registration") == "home", 30, "the GSM line")
+    summary = json.loads(app.cli("status", "--json").stdout)["gsm"]
+    assert summary.startswith("ready (home"), summary  # `appliance status` tells of the line
     yield app
     app.cli("down", timeout=60)
     shutil.rmtree(app.home.root, ignore_errors=True)
@@ -200,6 +202,8 @@ def test_no_sim_and_no_network_are_reported_while_sip_calls_work(office, modem):
     modem.op("sim", state="absent")
     modem.op("unplug", seconds=1.0)  # a SIM change means a modem restart
     wait_until(lambda: _status(office).get("sim") == "not_inserted", 40, "no SIM reported")
+    summary = json.loads(office.cli("status", "--json").stdout)["gsm"]
+    assert summary == "no SIM card in the modem", summary
     report = office.call("--say", "Hello")
     assert report["errors"] == [], (report, office.logs())
     assert heard_greeting(report["greeting"]["heard"]), report
