@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from modem.at.errors import AtError, AtTimeout, PortGone, error_for
+from modem.at.errors import AtError, AtTimeout, PortGone, error_for, shown
 from modem.at.events import Event, SmsDeliver, Unknown
 from modem.at.lines import PROMPT, LineSplitter
 from modem.at.urc import CMT, line_prefix, parse_urc, urc_prefix
@@ -121,7 +121,8 @@ class AtEngine:
                 await self._port.write(ESC)  # leave the modem's text entry mode
                 raise
             if prompt.final != PROMPT:
-                raise AtError(f"{cmd}: expected the '> ' prompt, got {prompt.final}", prompt.final)
+                raise AtError(f"{shown(cmd)}: expected the '> ' prompt, got {prompt.final}",
+                              prompt.final)
             echo = body.decode(errors="replace")
             return await self._exchange(cmd, body + CTRL_Z, timeout, echo=echo)
 
@@ -149,7 +150,7 @@ class AtEngine:
                 await self._port.write(data)
                 return await future
         except TimeoutError:
-            raise AtTimeout(f"{cmd}: no final result within {timeout:g} s") from None
+            raise AtTimeout(f"{shown(cmd)}: no final result within {timeout:g} s") from None
         finally:
             if self._pending is pending:
                 self._pending = None

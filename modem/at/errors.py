@@ -46,9 +46,17 @@ class PortGone(AtError):
 _CODED = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$")
 
 
+_SECRET = re.compile(r"(\+CPIN=|\+CLCK=[^,]*,[^,]*,|\+CPWD=[^,]*,)(.*)", re.I)
+
+
+def shown(command: str) -> str:
+    """``command`` as errors and logs may show it: a PIN/PUK/password is never printed."""
+    return _SECRET.sub(lambda m: m.group(1) + '"****"', command)
+
+
 def error_for(command: str, final: str) -> AtError:
     """The exception for a non-OK final result line of ``command``."""
-    message = f"{command}: {final}"
+    message = f"{shown(command)}: {final}"
     match = _CODED.match(final)
     if match:
         value = match.group(2).strip()

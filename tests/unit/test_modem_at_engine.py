@@ -304,3 +304,22 @@ async def test_ping_is_false_on_silence(rig: Rig) -> None:
     assert not await rig.engine.ping(timeout=0.05)
     rig.port.answers["AT"] = frame("OK")
     assert await rig.engine.ping()
+
+
+async def test_a_pin_never_shows_in_errors() -> None:
+    port = FakeAtPort()
+    engine = AtEngine(port, lambda ev: None)
+    runner = asyncio.create_task(engine.run())
+    try:
+        pending = asyncio.create_task(engine.command('AT+CPIN="4321"', timeout=0.2))
+        with pytest.raises(AtTimeout) as timed_out:
+            await pending
+        pending = asyncio.create_task(engine.command('AT+CPIN="4321"'))
+        await asyncio.sleep(0.05)
+        port.push(frame("+CME ERROR: incorrect password"))
+        with pytest.raises(CmeError) as refused:
+            await pending
+    finally:
+        runner.cancel()
+    for e in (timed_out.value, refused.value):
+        assert "4321" not in str(e) and "AT+CPIN=" in str(e), e
