@@ -303,3 +303,28 @@ def test_a_gsm_caller_pressing_0_is_put_through_to_a_staff_sip_phone(office, mod
                       "the call to end")[0]
     assert call["status"] == "transferred" and call["caller_number"] == "+27825551111", call
     _no_leftovers(office)
+
+
+def test_a_modem_plugged_in_after_start_is_picked_up_and_sip_works_meanwhile():
+    directory = Path(tempfile.mkdtemp(prefix="late-", dir="/tmp"))
+    at_port = directory / "sim7600-at"
+    app = Appliance(make_home(**{"gsm.enabled": "true", "gsm.at_port": str(at_port),
+                                 "gsm.audio_port": str(directory / "sim7600-audio")}))
+    sim = None
+    try:
+        app.cli("up", check=True)  # no modem is no reason not to answer SIP calls
+        status = _status(app)
+        assert status["connected"] is False and str(at_port) in status["error"], status
+        assert app.cli("modem", "status", "--json").returncode == 1
+        assert json.loads(app.cli("status", "--json").stdout)["gsm"].startswith("disconnected")
+        report = app.call("--say", "Hello")
+        assert report["errors"] == [] and heard_greeting(report["greeting"]["heard"]), report
+        sim = SimulatedModem(directory=directory)  # plugged in now
+        wait_until(lambda: _status(app).get("registration") == "home", 40,
+                   "the line to come up")
+    finally:
+        app.cli("down", timeout=60)
+        if sim is not None:
+            sim.close()
+        shutil.rmtree(app.home.root, ignore_errors=True)
+        shutil.rmtree(directory, ignore_errors=True)

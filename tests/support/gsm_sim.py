@@ -14,8 +14,8 @@ from typing import Any
 
 
 class SimulatedModem:
-    def __init__(self, *args: str) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="sim-", dir="/tmp"))
+    def __init__(self, *args: str, directory: Path | None = None) -> None:
+        self.dir = directory or Path(tempfile.mkdtemp(prefix="sim-", dir="/tmp"))
         self.control = self.dir / "control.sock"
         with open(self.dir / "simulator.log", "wb") as log:  # the child keeps its own fd
             self.proc = subprocess.Popen(
