@@ -22,7 +22,8 @@ from appliance.speech.espeak import EspeakTts
 from appliance.speech.pocketsphinx_stt import PocketSphinxStt
 from appliance.speech.resample import resample
 from appliance.speech.wavio import read_wav, write_wav
-from appliance.testcall.hearing import transcribe_heard
+from appliance.testcall.hearing import SOUND_LEVEL, transcribe_heard
+from appliance.testcall.run import speech_onset, trailing_quiet
 from modem.simulator import control
 
 RATE = 8000
@@ -32,12 +33,20 @@ CALLER = "+27821231234"
 
 
 def caller_audio(text: str) -> tuple[np.ndarray, float]:
-    """The caller's side as one 8 kHz clip, and where the question ends (s)."""
+    """The caller's side as one 8 kHz clip, and where the caller's voice ends (s)."""
     tts = EspeakTts()
     speech = resample(np.concatenate(list(tts.synthesize(text))), tts.sample_rate, RATE)
     silence = np.zeros(int(LEAD_S * RATE), np.int16)
     clip = np.concatenate([silence, speech, np.zeros(int(TAIL_S * RATE), np.int16)])
-    return clip, LEAD_S + len(speech) / RATE
+    return clip, LEAD_S + len(speech) / RATE - trailing_quiet(speech)
+
+
+def reply_onset(audio: np.ndarray, after_s: float) -> float | None:
+    """Seconds from ``after_s`` until the appliance's reply sounds; None if it never does."""
+    rest = audio[int(after_s * RATE):]
+    if not np.any(np.abs(rest.astype(np.int32)) > SOUND_LEVEL):
+        return None
+    return speech_onset(rest)
 
 
 async def request(sock: Path, op: dict[str, object]) -> dict[str, Any]:
@@ -107,11 +116,14 @@ async def gsm_call(home: Home, sock: Path, text: str) -> dict[str, Any]:
         transcribe_heard, stt, audio[: int((LEAD_S - 0.5) * rate)], rate)
     reply_heard = await asyncio.to_thread(transcribe_heard, stt,
                                           audio[int(question_end * rate):], rate)
+    onset = reply_onset(audio, question_end) if rate == RATE else None
     call_id, turn = await asyncio.to_thread(_latest_gsm_turn, home, CALLER, since - 1)
     report["call_id"] = call_id or None
     report["turns"].append({"caller": text, "heard_by_bot": turn.get("heard"),
                             "reply_text": turn.get("reply"), "route": turn.get("route"),
-                            "reply_heard": reply_heard})
+                            "reply_heard": reply_heard,
+                            # from the end of the caller's voice to the reply's first sound
+                            "answer_latency_ms": None if onset is None else round(onset * 1000)})
     if not call_id:
         report["errors"].append("the appliance has no record of a GSM call from " + CALLER)
     return report
