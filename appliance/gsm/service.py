@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 class GsmService:
     def __init__(self, cfg: Gsm, home: Home) -> None:
         self.cfg = cfg
-        self.line = GsmLine(cfg.at_port, pin=cfg.pin, sms_mode=cfg.sms_mode)
+        self.line = GsmLine(cfg.at_port, pin=cfg.pin, sms_mode=cfg.sms_mode,
+                            hang_up_leftovers=True)
         self.control = ControlServer(self.line, home.modem_socket)
         self.notifier = SmsNotifier(self.line, cfg.staff_numbers) if cfg.staff_numbers \
             else None

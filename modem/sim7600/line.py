@@ -47,11 +47,18 @@ log = logging.getLogger(__name__)
 BOOT_PINGS = 3  # a modem that has just (re)appeared may need a moment before it answers
 
 
+LEFTOVER_STATES = ("active", "held", "dialing", "alerting")
+
+
 class GsmLine:
     def __init__(self, at_port: str, *, pin: str = "", sms_mode: str = "pdu",
                  ping_interval: float = 10.0, backoff: tuple[float, float] = (1.0, 30.0),
-                 ping_timeout: float = 1.0, queue_size: int = 256) -> None:
+                 ping_timeout: float = 1.0, queue_size: int = 256,
+                 hang_up_leftovers: bool = False) -> None:
         self.at_port = at_port
+        # A call already up when the line connects was left by an owner that died: nobody
+        # carries its audio, so its caller would sit in silence. The appliance ends it.
+        self.hang_up_leftovers = hang_up_leftovers
         self.pin = pin
         self.sms_mode = sms_mode
         self.ping_interval = ping_interval
@@ -154,6 +161,13 @@ class GsmLine:
         self.modem, self.failures = modem, 0
         self._inbox = Inbox(modem, self.publish)
         await self._refresh(modem)
+        leftovers = [c for c in self._status.calls if c.state in LEFTOVER_STATES]
+        if self.hang_up_leftovers and leftovers:
+            log.warning("hanging up %d call(s) left over from before: %s", len(leftovers),
+                        ", ".join(c.number or "?" for c in leftovers))
+            with contextlib.suppress(AtError):
+                await modem.hangup()
+            await self._refresh(modem)
         if self._lost:
             self._lost = False
             self.publish(Reconnected())

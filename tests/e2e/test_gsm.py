@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +27,7 @@ import numpy as np
 import pytest
 
 from appliance.home import staff_secret_name
+from appliance.pbx import runtime
 from appliance.speech.espeak import EspeakTts
 from appliance.speech.resample import resample
 from appliance.speech.wavio import read_wav, write_wav
@@ -330,3 +333,18 @@ def test_a_modem_plugged_in_after_start_is_picked_up_and_sip_works_meanwhile():
             sim.close()
         shutil.rmtree(app.home.root, ignore_errors=True)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_gsm_call_left_by_a_crashed_supervisor_is_ended_by_the_next(office, modem):
+    modem.op("ring", number="+27823334444", wav=None)
+    modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15, "answer")
+    wait_until(lambda: any(c["caller_number"] == "+27823334444" for c in _gsm_calls(office)),
+               10, "the GSM call in Asterisk")
+    os.kill(runtime.read_pid(office.home.supervisor_pid), signal.SIGKILL)
+    wait_until(lambda: runtime.read_pid(office.home.supervisor_pid) is None, 10, "the crash")
+    assert modem.state()["call"], "the modem call should outlive the crashed supervisor"
+    office.cli("up", check=True)
+    # Nobody carries that call's audio any more: the caller must not sit in silence.
+    modem.wait_for(lambda s: not s["call"], 30, "the leftover call to be hung up")
+    _no_leftovers(office)  # and its channel and bridge in Asterisk are released
+    wait_until(lambda: _status(office).get("registration") == "home", 30, "the line")
