@@ -128,6 +128,11 @@ class Wire:
         """An information line, a final result or a URC: `\\r\\n<text>\\r\\n`."""
         self.raw(b"\r\n" + text.encode() + b"\r\n")
 
+    def body(self, text: str) -> None:
+        """The line right after a +CMGR/+CMGL/+CMT header: `<text>\\r\\n`, no blank line
+        between (captures: `+CMGR: 0,,29` / `0691...` / blank / `OK`)."""
+        self.raw(text.encode() + b"\r\n")
+
     def crcr_line(self, text: str) -> None:
         """Some SIMCom URCs (+RXDTMF) come as `\\r\\r\\n<text>\\r\\r\\n`."""
         self.raw(b"\r\r\n" + text.encode() + b"\r\r\n")

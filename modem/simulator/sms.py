@@ -148,14 +148,14 @@ class Sms:
         if s.cmgf == 0:
             tpdu_len = len(stored.pdu) // 2 - 1 - int(stored.pdu[:2], 16)
             wire.line(f"{lead}{stored.status if status else ''},,{tpdu_len}")
-            wire.line(stored.pdu)
+            wire.body(stored.pdu)
         else:
             ucs2 = s.cscs == "UCS2"
             state = STATUS[stored.status] if status else ""
             wire.line(lead + format_text_header(stored.part.sender, stored.time,
                                                 status=state, ucs2=ucs2))
             text = stored.part.text
-            wire.line(text if s.cscs == "IRA" else encode_text_body(text, ucs2))
+            wire.body(text if s.cscs == "IRA" else encode_text_body(text, ucs2))
         if status:
             stored.status = 1
 

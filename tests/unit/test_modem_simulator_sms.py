@@ -42,7 +42,7 @@ def _deliver(sim: SimThread, host: Host, text: str) -> list[int]:
 def test_deliver_in_pdu_mode(sim: SimThread, host: Host) -> None:
     assert _deliver(sim, host, "Hello world!") == [0]
     reply = host.command("AT+CMGR=0")
-    m = re.fullmatch(rb"\r\n\+CMGR: 0,,(\d+)\r\n\r\n([0-9A-F]+)\r\n\r\nOK\r\n", reply)
+    m = re.fullmatch(rb"\r\n\+CMGR: 0,,(\d+)\r\n([0-9A-F]+)\r\n\r\nOK\r\n", reply)
     assert m, reply
     pdu = m.group(2).decode()
     assert int(m.group(1)) == len(pdu) // 2 - 1 - int(pdu[:2], 16)  # TPDU octets, no SMSC
@@ -57,7 +57,7 @@ def test_long_message_arrives_in_parts(sim: SimThread, host: Host) -> None:
     text = "Your appointment is confirmed. " * 7  # 217 characters: two parts
     assert _deliver(sim, host, text) == [0, 1]
     listing = host.command("AT+CMGL=4")
-    pdus = re.findall(rb"\+CMGL: \d,0,,\d+\r\n\r\n([0-9A-F]+)\r\n", listing)
+    pdus = re.findall(rb"\+CMGL: \d,0,,\d+\r\n([0-9A-F]+)\r\n", listing)
     assert len(pdus) == 2
     whole = None
     assembler = Reassembler()
@@ -72,7 +72,7 @@ def test_deliver_in_text_mode_ira_and_ucs2(sim: SimThread, host: Host) -> None:
     _deliver(sim, host, "Hello world!")
     reply = host.command("AT+CMGR=0")
     assert re.fullmatch(rb'\r\n\+CMGR: "REC UNREAD","\+0123456789","",' + STAMP +
-                        rb"\r\n\r\nHello world!\r\n\r\nOK\r\n", reply), reply
+                        rb"\r\nHello world!\r\n\r\nOK\r\n", reply), reply
     host.command('AT+CSCS="UCS2"')
     text = "Grüße 😀"
     _deliver(sim, host, text)
@@ -80,7 +80,7 @@ def test_deliver_in_text_mode_ira_and_ucs2(sim: SimThread, host: Host) -> None:
     hex_sender = SENDER.encode("utf-16-be").hex().upper().encode()
     hex_text = text.encode("utf-16-be").hex().upper().encode()
     assert re.fullmatch(rb'\r\n\+CMGR: "REC UNREAD","' + hex_sender + rb'","",' + STAMP +
-                        rb"\r\n\r\n" + hex_text + rb"\r\n\r\nOK\r\n", reply), reply
+                        rb"\r\n" + hex_text + rb"\r\n\r\nOK\r\n", reply), reply
 
 
 def test_cnmi_mt2_routes_to_the_host_as_cmt(sim: SimThread, host: Host) -> None:
@@ -89,7 +89,7 @@ def test_cnmi_mt2_routes_to_the_host_as_cmt(sim: SimThread, host: Host) -> None:
     assert sim.run(sim.sim.sms(SENDER, "Straight through")) == []
     got = host.read_until(b"through\r\n", 2)
     assert re.fullmatch(rb'\r\n\+CMT: "\+0123456789","",' + STAMP +
-                        rb"\r\n\r\nStraight through\r\n", got), got
+                        rb"\r\nStraight through\r\n", got), got
     assert sim.state()["sms_stored"] == []
 
 
