@@ -161,3 +161,11 @@ def _message(text: str) -> str:
     if isinstance(data, dict) and "message" in data:
         return str(data["message"])
     return text.strip()[:200]
+
+
+def rtp_peer(media: dict[str, Any]) -> tuple[str, int] | None:
+    """Where Asterisk's side of a new ExternalMedia channel takes RTP (from the channel
+    variables in the ``external_media`` answer); None if the answer does not say."""
+    vars_ = media.get("channelvars") or {}
+    host, port = vars_.get("UNICASTRTP_LOCAL_ADDRESS"), vars_.get("UNICASTRTP_LOCAL_PORT")
+    return (str(host), int(port)) if host and port else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from appliance.ari.client import AriClient, AriError
+from appliance.ari.client import AriClient, AriError, rtp_peer
 from appliance.ari.events import (
     AriEvent,
     ChannelDestroyed,
@@ -137,11 +137,8 @@ class CallSession:
         self._media_created = True
         media = await ari.external_media(self.deps.app, "127.0.0.1", self.endpoint.local_port,
                                          codec.name, channel_id=self.media_id)
-        vars_ = media.get("channelvars") or {}
-        host = vars_.get("UNICASTRTP_LOCAL_ADDRESS")
-        port = vars_.get("UNICASTRTP_LOCAL_PORT")
-        if host and port:
-            self.endpoint.set_remote(str(host), int(port))
+        if (peer := rtp_peer(media)) is not None:
+            self.endpoint.set_remote(*peer)
         # The REST answer can come before the new channel has entered Stasis; bridging it
         # before its StasisStart fails with 422.
         await self._wait_for_media_start()

@@ -17,7 +17,7 @@ import time
 import uuid
 from typing import Protocol
 
-from appliance.ari.client import AriClient, AriError
+from appliance.ari.client import AriClient, AriError, rtp_peer
 from appliance.calls.session import GSM_PREFIX, TAG_VARIABLE
 from appliance.media import ULAW, RtpEndpoint
 from modem.audio import AudioPort, AudioPortError
@@ -101,10 +101,8 @@ class GsmCall:
                     "CALLERID(num)": self.number, "CALLERID(name)": self.name,
                     TAG_VARIABLE: "gsm"})
             channel_made = True
-            vars_ = media.get("channelvars") or {}
-            host, rport = vars_.get("UNICASTRTP_LOCAL_ADDRESS"), vars_.get("UNICASTRTP_LOCAL_PORT")
-            if host and rport:
-                endpoint.set_remote(str(host), int(rport))
+            if (peer := rtp_peer(media)) is not None:
+                endpoint.set_remote(*peer)
             relays = [asyncio.create_task(self._to_asterisk(port, endpoint), name="gsm-in"),
                       asyncio.create_task(self._to_modem(endpoint, port), name="gsm-out")]
             bridged_at = time.monotonic()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from appliance.ari.client import AriClient, AriError, AriSettings
+from appliance.ari.client import AriClient, AriError, AriSettings, rtp_peer
 from appliance.ari.events import AriEvent, ChannelDestroyed, StasisEnd, StasisStart
 from appliance.ari.stream import EventStream
 from appliance.media import ULAW, RtpEndpoint
@@ -132,9 +132,10 @@ class TestCall:
         self.answered_wall = time.time()
         media = await self._ari.external_media(self.app, "127.0.0.1", self._endpoint.local_port,
                                                ULAW.name, channel_id=self.media_id)
-        vars_ = media.get("channelvars") or {}
-        self._endpoint.set_remote(str(vars_["UNICASTRTP_LOCAL_ADDRESS"]),
-                                  int(vars_["UNICASTRTP_LOCAL_PORT"]))
+        peer = rtp_peer(media)
+        if peer is None:
+            raise CallFailed("Asterisk did not say where its ExternalMedia channel takes RTP")
+        self._endpoint.set_remote(*peer)
         await self._wait_stasis_start(self.media_id, 5.0)
         bridge = await self._ari.create_bridge(f"testcall-{self.tag[:8]}")
         self.bridge_id = str(bridge["id"])
