@@ -58,14 +58,6 @@ class CallManager:
         if session is not None:
             session.events.put_nowait(event)
 
-    def inject(self, channel_id: str, event: AriEvent) -> bool:
-        """Hand a call an event that did not come from Asterisk (a GSM caller's DTMF)."""
-        session = self._by_channel.get(channel_id)
-        if session is None:
-            return False
-        session.events.put_nowait(event)
-        return True
-
     def _start_call(self, event: StasisStart) -> None:
         session = CallSession(self.deps, event)
         self._by_channel[session.call_id] = session

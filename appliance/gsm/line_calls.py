@@ -37,14 +37,14 @@ CLIP_WAIT_S = 0.7  # after RING, how long to wait for the caller id before answe
 
 class GsmCalls:
     def __init__(self, line: Any, ari: AriClient, app: str, audio_path: str,
-                 inject: Callable[[str, AriEvent], bool], *,
+                 dispatch: Callable[[AriEvent], None], *,
                  notifier: SmsNotifier | None = None,
                  answerer: AnswerSource | None = None) -> None:
         self.line = line  # modem.sim7600.GsmLine
         self.ari = ari
         self.app = app
         self.audio_path = audio_path
-        self.inject = inject
+        self.dispatch = dispatch  # the call manager's: routes an event to its call
         self.notifier = notifier
         self.answerer = answerer  # set: text questions are answered
         self.current: GsmCall | None = None
@@ -98,8 +98,7 @@ class GsmCalls:
                 self.notifier.missed_call(ev.number, ev.time)
         elif isinstance(ev, Dtmf):
             if self.current is not None:
-                self.inject(self.current.channel_id, _dtmf_event(self.current.channel_id,
-                                                                 ev.digit))
+                self.dispatch(_dtmf_event(self.current.channel_id, ev.digit))
         elif isinstance(ev, SmsReceived):
             if self.answerer is not None and self.line.modem is not None and ev.text.strip():
                 self._spawn(answer_sms(self.answerer, self.line.modem, ev.sender, ev.text))

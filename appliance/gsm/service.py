@@ -44,7 +44,7 @@ class GsmService:
     async def start(self, ari: AriClient, app: str, manager: CallManager,
                     engines: Engines) -> None:
         self.calls = GsmCalls(
-            self.line, ari, app, self.cfg.audio_port, manager.inject,
+            self.line, ari, app, self.cfg.audio_port, manager.dispatch,
             notifier=self.notifier if self.cfg.notify_missed else None,
             answerer=engines.answerer if self.cfg.sms_answers else None)
         manager.ended_hooks.append(self.calls.channel_ended)
