@@ -184,9 +184,8 @@ class CallSession:
         number, name = self.channel.caller_number, self.channel.caller_name
         makers: list[Callable[[], StaffLegLike | None]] = []
         if self.deps.has_staff:
-            makers.append(lambda: StaffLeg(
-                self.deps.ari, self.deps.app, self.channel.caller_number,
-                self.channel.caller_name, self.deps.staff_ring_seconds))
+            makers.append(lambda: StaffLeg(self.deps.ari, self.deps.app, number, name,
+                                           self.deps.staff_ring_seconds))
         mobile = self.deps.mobile_leg
         if mobile is not None:
             makers.append(lambda: mobile(number, name))
