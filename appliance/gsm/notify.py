@@ -20,6 +20,8 @@ MAX_TEXT = 300  # characters of a transcript put in a text (two or three SMS par
 
 
 class SmsSender(Protocol):
+    """What sends a text (``modem.sim7600.Sim7600``)."""
+
     async def send_sms(self, number: str, text: str) -> list[int]: ...
 
 

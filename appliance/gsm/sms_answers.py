@@ -10,20 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Protocol
 
 from appliance.brain.answerer import AnswerTrace
 from appliance.brain.prompt import DONT_KNOW
 from appliance.conversation.reply import AnswerSource
+from appliance.gsm.notify import SmsSender
 from modem.sms.gsm7 import is_gsm7
 
 log = logging.getLogger(__name__)
 
 SMS_DONT_KNOW = "Sorry, I don't have that information. Please call us and we will help."
-
-
-class SmsSender(Protocol):
-    async def send_sms(self, number: str, text: str) -> list[int]: ...
 
 
 def one_sms(text: str) -> str:
