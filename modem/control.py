@@ -132,6 +132,11 @@ async def request(path: Path, req: dict[str, Any], limit_s: float = 60.0) -> dic
             line = await reader.readline()
     finally:
         writer.close()
+    return _answer(path, line)
+
+
+def _answer(path: Path, line: bytes) -> dict[str, Any]:
+    """The owner's reply line; ControlError when there is none or it says "not ok"."""
     if not line:
         raise ControlError(f"the modem's owner closed {path} without answering")
     answer: dict[str, Any] = json.loads(line)
@@ -152,10 +157,7 @@ def request_blocking(path: Path, req: dict[str, Any], limit_s: float = 5.0) -> d
         raise ControlError(f"no modem control socket at {path}: {e.strerror}") from None
     except OSError as e:
         raise ControlError(f"modem control socket {path}: {e}") from None
-    answer: dict[str, Any] = json.loads(line or b"{}")
-    if not answer.get("ok"):
-        raise ControlError(str(answer.get("error", "no answer")))
-    return answer
+    return _answer(path, line)
 
 
 async def watch(path: Path) -> AsyncIterator[dict[str, Any]]:
@@ -163,9 +165,7 @@ async def watch(path: Path) -> AsyncIterator[dict[str, Any]]:
     try:
         writer.write(b'{"op": "watch"}\n')
         await writer.drain()
-        first = json.loads(await reader.readline() or b"{}")
-        if not first.get("ok"):
-            raise ControlError(str(first.get("error", "watch refused")))
+        _answer(path, await reader.readline())
         while line := await reader.readline():
             yield json.loads(line)
     finally:
