@@ -32,13 +32,15 @@ TAIL_S = 12.0  # then to the answer
 CALLER = "+27821231234"
 
 
-def caller_audio(text: str) -> tuple[np.ndarray, float]:
-    """The caller's side as one 8 kHz clip, and where the caller's voice ends (s)."""
+def caller_audio(text: str, lead_s: float = LEAD_S,
+                 tail_s: float = TAIL_S) -> tuple[np.ndarray, float]:
+    """The caller's side as one 8 kHz clip (``lead_s`` of silence, the words, ``tail_s``
+    of silence), and where the caller's voice ends (s)."""
     tts = EspeakTts()
     speech = resample(np.concatenate(list(tts.synthesize(text))), tts.sample_rate, RATE)
-    silence = np.zeros(int(LEAD_S * RATE), np.int16)
-    clip = np.concatenate([silence, speech, np.zeros(int(TAIL_S * RATE), np.int16)])
-    return clip, LEAD_S + len(speech) / RATE - trailing_quiet(speech)
+    silence = np.zeros(int(lead_s * RATE), np.int16)
+    clip = np.concatenate([silence, speech, np.zeros(int(tail_s * RATE), np.int16)])
+    return clip, lead_s + len(speech) / RATE - trailing_quiet(speech)
 
 
 def reply_onset(audio: np.ndarray, after_s: float) -> float | None:

@@ -28,9 +28,8 @@ import pytest
 
 from appliance.home import staff_secret_name
 from appliance.pbx import runtime
-from appliance.speech.espeak import EspeakTts
-from appliance.speech.resample import resample
 from appliance.speech.wavio import read_wav, write_wav
+from appliance.testcall.gsm_call import caller_audio
 from tests.e2e.ari_util import heard_greeting, leftovers, similarity
 from tests.e2e.conftest import Appliance, make_home, wait_until
 from tests.support.baresip import BaresipUA, have_root
@@ -73,16 +72,12 @@ def _status(app: Appliance) -> dict[str, Any]:
     return json.loads(proc.stdout) if proc.stdout.strip() else {}
 
 
-def _caller_wav(directory: Path, text: str, lead_s: float, tail_s: float) -> tuple[Path, float]:
-    """The GSM caller's side: silence while the greeting plays, the question, silence."""
-    tts = EspeakTts()
-    speech = np.concatenate(list(tts.synthesize(text)))
-    speech = resample(speech, tts.sample_rate, 8000)
-    audio = np.concatenate([np.zeros(int(lead_s * 8000), np.int16), speech,
-                            np.zeros(int(tail_s * 8000), np.int16)])
+def _caller_wav(directory: Path, text: str, lead_s: float, tail_s: float) -> Path:
+    """The GSM caller's side as a WAV for the simulator to play."""
+    audio, _ = caller_audio(text, lead_s, tail_s)
     path = directory / f"caller-{abs(hash(text))}.wav"
     write_wav(path, audio, 8000)
-    return path, lead_s + len(speech) / 8000
+    return path
 
 
 def _rows(app: Appliance, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -139,7 +134,7 @@ def test_usb_unplugged_mid_call_cleans_up_and_the_next_call_works(office, modem)
     # The modem comes back and is used again.
     wait_until(lambda: _status(office).get("connected") is True and
                _status(office).get("registration") == "home", 40, "the modem to reconnect")
-    wav, _ = _caller_wav(modem.dir, "Hello", 6.0, 2.0)
+    wav = _caller_wav(modem.dir, "Hello", 6.0, 2.0)
     modem.op("ring", number="+27826660000", wav=str(wav))
     modem.wait_for(lambda s: s["call"] and s["call"]["state"] == "active", 15, "answer")
     calls = wait_until(lambda: [c for c in _gsm_calls(office)
@@ -247,7 +242,7 @@ def test_a_voice_port_that_never_starts_is_cured_by_a_reset_between_calls(office
 def test_with_no_trunk_a_handoff_rings_the_staff_mobile_over_gsm(office, modem):
     """No staff phone answers (none is registered) and there is no SIP trunk: the staff
     mobile is dialled over the GSM line and bridged to the SIP caller."""
-    wav, _ = _caller_wav(modem.dir, "Hello, this is the front desk.", 0.5, 6.0)
+    wav = _caller_wav(modem.dir, "Hello, this is the front desk.", 0.5, 6.0)
     modem.op("configure", dial_wav=str(wav))
     try:
         report = office.call("--say", "I want to talk to a person.", "--pause", "8",
