@@ -20,7 +20,7 @@ from typing import Protocol
 from appliance.ari.client import AriClient, AriError, rtp_peer
 from appliance.calls.session import GSM_PREFIX, TAG_VARIABLE
 from appliance.media import ULAW, RtpEndpoint
-from modem.audio import AudioPort, AudioPortError
+from modem.audio import AudioPort
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +109,7 @@ class GsmCall:
             self.bridged = True
             log.info("GSM call from %r bridged as %s", self.number, self.channel_id)
             await self.ended.wait()
-        except (AriError, AudioPortError, OSError) as e:
-            self.end(f"cannot bridge the call: {e}")
-            log.error("GSM call from %r: %s", self.number, e)
-        except Exception as e:  # the modem refused audio (AtError), ...: still clean up
+        except Exception as e:  # ARI, the voice port, the modem refusing audio: clean up
             self.end(f"cannot bridge the call: {type(e).__name__}: {e}")
             log.error("GSM call from %r: %s: %s", self.number, type(e).__name__, e)
         finally:
