@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from appliance import config as config_mod
@@ -44,7 +45,7 @@ def register(sub: Any) -> None:
     send.set_defaults(handler=cmd_sms_send)
 
 
-def _owner_socket(args: argparse.Namespace, home: Home) -> Any:
+def _owner_socket(args: argparse.Namespace, home: Home) -> Path | None:
     """The running supervisor's control socket, unless a port was named."""
     if args.at_port:
         return None
